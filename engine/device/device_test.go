@@ -1,0 +1,232 @@
+package device
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine/verdict"
+)
+
+func newRegistry(t *testing.T) (*Registry, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil), dir
+}
+
+func signSample(t *testing.T, s verdict.Signer) *verdict.Verdict {
+	t.Helper()
+	now := time.Now()
+	v := &verdict.Verdict{RequestID: "req_1", Decision: verdict.Approve, Risk: "high",
+		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(time.Minute)),
+		Nonce: strings.Repeat("a", 32), RequestDigest: strings.Repeat("b", 64), Factors: []string{"keypad"}}
+	if err := verdict.Sign(v, s); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func expect(v *verdict.Verdict) verdict.Expect {
+	return verdict.Expect{RequestID: v.RequestID, Nonce: v.Nonce, RequestDigest: v.RequestDigest}
+}
+
+func TestCreateSignVerify(t *testing.T) {
+	r, dir := newRegistry(t)
+	d, err := r.Create(KindConsole, "console on test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !validID(d.ID) || d.KeyID == "" || d.Alg != "hmac-sha256" {
+		t.Fatalf("bad device %+v", d)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "keys", d.ID+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %04o", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "keys")); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("keys dir mode %04o", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "devices.json")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("registry mode %04o", fi.Mode().Perm())
+	}
+	reg, _ := os.ReadFile(filepath.Join(dir, "devices.json"))
+	key, _ := r.Secret(d.ID)
+	if strings.Contains(string(reg), string(key)) || strings.Contains(string(reg), hex.EncodeToString(key)) {
+		t.Fatal("registry file contains the secret key")
+	}
+	s, err := r.Signer(d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := signSample(t, s)
+	if err := verdict.Verify(v, r.Keyring(), expect(v)); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+func TestRevokeStopsVerificationAtOnce(t *testing.T) {
+	r, dir := newRegistry(t)
+	d, _ := r.Create(KindConsole, "c")
+	s, _ := r.Signer(d.ID)
+	v := signSample(t, s)
+	// A second registry handle, as the hook process would have.
+	hook := Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil)
+	if err := verdict.Verify(v, hook.Keyring(), expect(v)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Revoke(d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := verdict.Verify(v, hook.Keyring(), expect(v)); !errors.Is(err, verdict.ErrRevoked) {
+		t.Fatalf("after revoke: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", d.ID+".key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("revoked key file still there: %v", err)
+	}
+	if _, err := r.Signer(d.ID); err == nil {
+		t.Fatal("revoked device still gives a signer")
+	}
+	if _, err := r.Revoke(d.ID); !errors.Is(err, ErrAlreadyRevoked) {
+		t.Fatalf("second revoke: %v", err)
+	}
+	if _, err := r.Revoke("dev_00000000"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("revoke unknown: %v", err)
+	}
+}
+
+func TestRotate(t *testing.T) {
+	r, _ := newRegistry(t)
+	d, _ := r.Create(KindConsole, "c")
+	s, _ := r.Signer(d.ID)
+	old := signSample(t, s)
+	oldDev, repl, err := r.Rotate(d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oldDev.Active() || oldDev.ReplacedBy != repl.ID || repl.KeyID == d.KeyID || repl.Kind != KindConsole {
+		t.Fatalf("rotate: old %+v new %+v", oldDev, repl)
+	}
+	if err := verdict.Verify(old, r.Keyring(), expect(old)); !errors.Is(err, verdict.ErrRevoked) {
+		t.Fatalf("old verdict after rotate: %v", err)
+	}
+	s2, _ := r.Signer(repl.ID)
+	v := signSample(t, s2)
+	if err := verdict.Verify(v, r.Keyring(), expect(v)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.ActiveOf(KindConsole); got.ID != repl.ID {
+		t.Fatalf("active console %s, want %s", got.ID, repl.ID)
+	}
+}
+
+func TestPublicKeyDevice(t *testing.T) {
+	r, _ := newRegistry(t)
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	d, err := r.CreatePublic(KindYubiKey, "yubikey 5", &priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := verdict.NewECDSASigner(d.ID, priv)
+	v := signSample(t, s)
+	if err := verdict.Verify(v, r.Keyring(), expect(v)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeyringRefusesHostileIDsAndFiles(t *testing.T) {
+	r, dir := newRegistry(t)
+	d, _ := r.Create(KindConsole, "c")
+	for _, id := range []string{"../devices", "dev_../../x", "", "dev_2B7E4A90", "dev_2b7e4a9"} {
+		if _, err := r.Keyring().Key(id); !errors.Is(err, verdict.ErrUnknownDevice) {
+			t.Errorf("Key(%q) = %v", id, err)
+		}
+	}
+	keyFile := filepath.Join(dir, "keys", d.ID+".key")
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Keyring().Key(d.ID); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable key accepted: %v", err)
+	}
+	_ = os.Chmod(keyFile, 0o600)
+	// A key file replaced by a symlink is refused.
+	real := filepath.Join(dir, "elsewhere.key")
+	b, _ := os.ReadFile(keyFile)
+	_ = os.WriteFile(real, b, 0o600)
+	_ = os.Remove(keyFile)
+	_ = os.Symlink(real, keyFile)
+	if _, err := r.Keyring().Key(d.ID); err == nil {
+		t.Fatal("symlinked key file accepted")
+	}
+}
+
+func TestRegistryTamperRefused(t *testing.T) {
+	r, dir := newRegistry(t)
+	_, _ = r.Create(KindConsole, "c")
+	file := filepath.Join(dir, "devices.json")
+	b, _ := os.ReadFile(file)
+	for name, mutated := range map[string]string{
+		"unknown field": strings.Replace(string(b), `"kind"`, `"trusted": true, "kind"`, 1),
+		"bad id":        strings.Replace(string(b), `"id": "dev_`, `"id": "../dev_`, 1),
+		"bad kind":      strings.Replace(string(b), `"console"`, `"god"`, 1),
+		"not json":      "{",
+	} {
+		_ = os.WriteFile(file, []byte(mutated), 0o600)
+		if _, err := r.List(); err == nil {
+			t.Errorf("%s: registry accepted", name)
+		}
+	}
+}
+
+func TestConcurrentCreatesLoseNothing(t *testing.T) {
+	r, dir := newRegistry(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Separate handles, like separate processes.
+			h := Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil)
+			if _, err := h.Create(KindPhone, "p"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	ds, err := r.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 16 {
+		t.Fatalf("%d devices after 16 concurrent creates", len(ds))
+	}
+}
+
+func TestEnsure(t *testing.T) {
+	r, _ := newRegistry(t)
+	a, err := r.Ensure(KindEngine, "engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := r.Ensure(KindEngine, "engine")
+	if a.ID != b.ID {
+		t.Fatal("Ensure created a second engine device")
+	}
+	if _, err := r.Create(KindTOTP, "x"); err == nil {
+		t.Fatal("Create made a TOTP device with a generated hmac key")
+	}
+}

@@ -1,0 +1,324 @@
+package device
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/engine/verdict"
+)
+
+// fileVersion is the registry file format version.
+const fileVersion = 1
+
+// maxRegistrySize bounds the registry file read by the hook.
+const maxRegistrySize = 1 << 20
+
+type registryFile struct {
+	Version int      `json:"version"`
+	Devices []Device `json:"devices"`
+}
+
+// Registry reads and writes the device registry of one Ony home.
+type Registry struct {
+	file    string
+	keysDir string
+	now     func() time.Time
+}
+
+// Open returns the registry stored at file with keys in keysDir. Nothing is
+// read until a method needs it. now may be nil for time.Now.
+func Open(file, keysDir string, now func() time.Time) *Registry {
+	if now == nil {
+		now = time.Now
+	}
+	return &Registry{file: file, keysDir: keysDir, now: now}
+}
+
+// List returns every device, revoked ones included, in creation order. A
+// missing registry file is an empty registry.
+func (r *Registry) List() ([]Device, error) {
+	f, err := r.read()
+	if err != nil {
+		return nil, err
+	}
+	return f.Devices, nil
+}
+
+// Get returns one device.
+func (r *Registry) Get(id string) (Device, error) {
+	f, err := r.read()
+	if err != nil {
+		return Device{}, err
+	}
+	for _, d := range f.Devices {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return Device{}, fmt.Errorf("device %s: %w", id, ErrNotFound)
+}
+
+// ActiveOf returns the first active device of a kind, or ErrNotFound.
+func (r *Registry) ActiveOf(kind Kind) (Device, error) {
+	f, err := r.read()
+	if err != nil {
+		return Device{}, err
+	}
+	for _, d := range f.Devices {
+		if d.Kind == kind && d.Active() {
+			return d, nil
+		}
+	}
+	return Device{}, fmt.Errorf("no active %s device: %w", kind, ErrNotFound)
+}
+
+func (r *Registry) read() (registryFile, error) {
+	b, err := readPrivateFile(r.file, maxRegistrySize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return registryFile{Version: fileVersion}, nil
+	}
+	if err != nil {
+		return registryFile{}, fmt.Errorf("reading device registry: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f registryFile
+	if err := dec.Decode(&f); err != nil {
+		return registryFile{}, fmt.Errorf("reading device registry %s: %w", r.file, err)
+	}
+	if f.Version != fileVersion {
+		return registryFile{}, fmt.Errorf("device registry %s has version %d, this build reads %d", r.file, f.Version, fileVersion)
+	}
+	seen := map[string]bool{}
+	for _, d := range f.Devices {
+		if !validID(d.ID) || !d.Kind.Valid() || seen[d.ID] {
+			return registryFile{}, fmt.Errorf("device registry %s: invalid or duplicate device %q", r.file, d.ID)
+		}
+		seen[d.ID] = true
+	}
+	return f, nil
+}
+
+// update applies fn to the registry under an exclusive lock and writes the
+// result atomically.
+func (r *Registry) update(fn func(*registryFile) error) error {
+	if err := paths.EnsurePrivateDir(filepath.Dir(r.file)); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(r.file+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("locking device registry: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("locking device registry: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // released on close anyway
+	f, err := r.read()
+	if err != nil {
+		return err
+	}
+	if err := fn(&f); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding device registry: %w", err)
+	}
+	return writePrivateFile(r.file, append(b, '\n'))
+}
+
+// Create registers a new device of the given kind. For console, engine and
+// phone devices it generates a 32-byte HMAC key with crypto/rand and stores
+// it 0600 in the keys directory before the device is registered. TOTP and
+// YubiKey devices are created with CreateTOTP and CreatePublic.
+func (r *Registry) Create(kind Kind, label string) (Device, error) {
+	switch kind {
+	case KindConsole, KindEngine, KindPhone:
+	default:
+		return Device{}, fmt.Errorf("creating device: kind %q does not take a generated hmac key", kind)
+	}
+	id, err := NewID()
+	if err != nil {
+		return Device{}, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return Device{}, fmt.Errorf("generating device key: %w", err)
+	}
+	if err := r.writeKey(id, key); err != nil {
+		return Device{}, err
+	}
+	d := Device{ID: id, Kind: kind, Label: label, Created: r.now().UTC(), KeyID: verdict.HMACKeyID(key), Alg: string(verdict.HMACSHA256)}
+	return d, r.update(func(f *registryFile) error {
+		f.Devices = append(f.Devices, d)
+		return nil
+	})
+}
+
+// CreatePublic registers a device that signs with an ECDSA P-256 key held
+// elsewhere (a YubiKey); only its public key is stored.
+func (r *Registry) CreatePublic(kind Kind, label string, pub *ecdsa.PublicKey) (Device, error) {
+	id, err := NewID()
+	if err != nil {
+		return Device{}, err
+	}
+	keyID, err := verdict.ECDSAKeyID(pub)
+	if err != nil {
+		return Device{}, err
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return Device{}, fmt.Errorf("encoding public key: %w", err)
+	}
+	d := Device{ID: id, Kind: kind, Label: label, Created: r.now().UTC(), KeyID: keyID,
+		Alg: string(verdict.ECDSAP256SHA256), PublicKey: hex.EncodeToString(der)}
+	return d, r.update(func(f *registryFile) error {
+		f.Devices = append(f.Devices, d)
+		return nil
+	})
+}
+
+// CreateWithSecret registers a device whose secret is supplied by the
+// caller (a TOTP secret). The secret is stored 0600 in the keys directory.
+func (r *Registry) CreateWithSecret(kind Kind, label string, secret []byte) (Device, error) {
+	id, err := NewID()
+	if err != nil {
+		return Device{}, err
+	}
+	if err := r.writeKey(id, secret); err != nil {
+		return Device{}, err
+	}
+	d := Device{ID: id, Kind: kind, Label: label, Created: r.now().UTC()}
+	return d, r.update(func(f *registryFile) error {
+		f.Devices = append(f.Devices, d)
+		return nil
+	})
+}
+
+// Revoke marks a device revoked and deletes its secret key file. Verdicts it
+// signed stop verifying at once.
+func (r *Registry) Revoke(id string) (Device, error) {
+	var out Device
+	err := r.update(func(f *registryFile) error {
+		for i := range f.Devices {
+			if f.Devices[i].ID != id {
+				continue
+			}
+			if !f.Devices[i].Active() {
+				return fmt.Errorf("device %s: %w", id, ErrAlreadyRevoked)
+			}
+			t := r.now().UTC()
+			f.Devices[i].Revoked = &t
+			out = f.Devices[i]
+			return nil
+		}
+		return fmt.Errorf("device %s: %w", id, ErrNotFound)
+	})
+	if err != nil {
+		return Device{}, err
+	}
+	if err := os.Remove(r.keyPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return out, fmt.Errorf("device %s revoked, but removing its key file failed: %w", id, err)
+	}
+	return out, nil
+}
+
+// Rotate issues a new device of the same kind and label with a fresh key and
+// revokes the old one. Only devices with generated HMAC keys can be rotated.
+func (r *Registry) Rotate(id string) (old, repl Device, err error) {
+	old, err = r.Get(id)
+	if err != nil {
+		return Device{}, Device{}, err
+	}
+	if !old.Active() {
+		return Device{}, Device{}, fmt.Errorf("device %s: %w", id, ErrAlreadyRevoked)
+	}
+	repl, err = r.Create(old.Kind, old.Label)
+	if err != nil {
+		return Device{}, Device{}, fmt.Errorf("rotating device %s: %w", id, err)
+	}
+	if err := r.update(func(f *registryFile) error {
+		for i := range f.Devices {
+			if f.Devices[i].ID == id {
+				f.Devices[i].ReplacedBy = repl.ID
+			}
+		}
+		return nil
+	}); err != nil {
+		return Device{}, Device{}, err
+	}
+	old, err = r.Revoke(id)
+	return old, repl, err
+}
+
+// Secret returns the secret key of an active device.
+func (r *Registry) Secret(id string) ([]byte, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("device %q: %w", id, ErrNotFound)
+	}
+	b, err := readPrivateFile(r.keyPath(id), 4096)
+	if err != nil {
+		return nil, fmt.Errorf("reading key of device %s: %w", id, err)
+	}
+	return b, nil
+}
+
+// Signer returns a verdict signer for an active HMAC device.
+func (r *Registry) Signer(id string) (verdict.Signer, error) {
+	d, err := r.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Active() {
+		return nil, fmt.Errorf("device %s: %w", id, ErrAlreadyRevoked)
+	}
+	if d.Alg != string(verdict.HMACSHA256) {
+		return nil, fmt.Errorf("device %s signs with %q, not a local hmac key", id, d.Alg)
+	}
+	key, err := r.Secret(id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := verdict.NewHMACSigner(id, key)
+	if err != nil {
+		return nil, err
+	}
+	if s.KeyID() != d.KeyID {
+		return nil, fmt.Errorf("device %s: key file does not match the registered key id", id)
+	}
+	return s, nil
+}
+
+// Ensure returns the active device of a kind, creating one if there is none.
+func (r *Registry) Ensure(kind Kind, label string) (Device, error) {
+	d, err := r.ActiveOf(kind)
+	if err == nil {
+		return d, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Device{}, err
+	}
+	return r.Create(kind, label)
+}
+
+func (r *Registry) keyPath(id string) string { return filepath.Join(r.keysDir, id+".key") }
+
+func (r *Registry) writeKey(id string, key []byte) error {
+	if err := paths.EnsurePrivateDir(r.keysDir); err != nil {
+		return err
+	}
+	return writePrivateFile(r.keyPath(id), []byte(hex.EncodeToString(key)+"\n"))
+}

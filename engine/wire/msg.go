@@ -1,0 +1,108 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Message types.
+const (
+	TypeRequest  = "request"  // hook → engine: a tool call to decide
+	TypeAccepted = "accepted" // engine → hook: the request id assigned
+	TypeVerdict  = "verdict"  // engine → hook: the signed verdict
+	TypeError    = "error"    // engine → hook: the request could not be taken
+	TypePing     = "ping"     // client → engine: are you there
+	TypePong     = "pong"     // engine → client: status
+)
+
+// Envelope holds the fields every message has; it is decoded first to learn
+// the type.
+type Envelope struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+}
+
+// Request asks the engine to decide a tool call. Nonce is the hook's own
+// fresh random 128-bit value in lowercase hex; the verdict must echo it.
+type Request struct {
+	V     int      `json:"v"`
+	Type  string   `json:"type"`
+	Nonce string   `json:"nonce"`
+	Call  ToolCall `json:"call"`
+	// Deadline is how long, in milliseconds, the hook will wait for a verdict.
+	// The engine denies at its own deadline or this one, whichever is sooner.
+	DeadlineMS int64 `json:"deadline_ms,omitempty"`
+}
+
+// Accepted tells the hook which request id the engine gave its call.
+type Accepted struct {
+	V         int    `json:"v"`
+	Type      string `json:"type"`
+	RequestID string `json:"request_id"`
+}
+
+// VerdictMsg carries the signed verdict as raw JSON, exactly as the engine
+// encoded it; the hook parses and verifies it.
+type VerdictMsg struct {
+	V       int             `json:"v"`
+	Type    string          `json:"type"`
+	Verdict json.RawMessage `json:"verdict"`
+}
+
+// Error reports why the engine could not take a request. The hook treats it
+// as a deny.
+type Error struct {
+	V       int    `json:"v"`
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// Ping asks for the engine's status.
+type Ping struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+}
+
+// Pong is the engine's status.
+type Pong struct {
+	V          int    `json:"v"`
+	Type       string `json:"type"`
+	Build      string `json:"build"`
+	KillSwitch bool   `json:"kill_switch"`
+	Away       bool   `json:"away"`
+	Pending    int    `json:"pending"`
+}
+
+// ErrVersion reports a message from another protocol version.
+var ErrVersion = errors.New("protocol version mismatch")
+
+// DecodeEnvelope reads the version and type of a frame body.
+func DecodeEnvelope(body []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		return Envelope{}, fmt.Errorf("decoding message: %w", err)
+	}
+	if e.V != Version {
+		return Envelope{}, fmt.Errorf("message version %d, want %d: %w", e.V, Version, ErrVersion)
+	}
+	if e.Type == "" {
+		return Envelope{}, errors.New("decoding message: missing type")
+	}
+	return e, nil
+}
+
+// DecodeStrict decodes a frame body into v, refusing unknown fields and
+// trailing data.
+func DecodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decoding message: %w", err)
+	}
+	if dec.More() {
+		return errors.New("decoding message: trailing data after the object")
+	}
+	return nil
+}
