@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/verdict"
+)
+
+// Errors from Decide.
+var (
+	ErrNotPending   = errors.New("request is not waiting for a decision")
+	ErrCodeRequired = errors.New("this action needs a 6-digit code")
+	ErrBadCode      = errors.New("wrong code")
+	ErrKillSwitch   = errors.New("kill switch engaged")
+)
+
+// MaxCodeFailures is how many wrong codes one request tolerates before it is
+// denied.
+const MaxCodeFailures = 5
+
+// Approval is a human decision on one waiting request.
+type Approval struct {
+	Approve bool
+	// Via is the channel that decided: console (keypad), phone or yubikey.
+	Via device.Kind
+	// Code is the 6-digit code, required to approve when the request needs
+	// one.
+	Code string
+}
+
+// Decide applies a human decision to a waiting request. Approving a request
+// that needs a code without one returns ErrCodeRequired and leaves the
+// request waiting; a wrong code returns ErrBadCode (and after
+// MaxCodeFailures denies the request). It returns ErrNotPending if the
+// request was already decided.
+func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
+	if a.Via == "" {
+		a.Via = device.KindConsole
+	}
+	e.mu.Lock()
+	p, ok := e.pending[id]
+	kill := e.kill
+	e.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("request %s: %w", id, ErrNotPending)
+	}
+	if !a.Approve {
+		if p = e.claim(id); p == nil {
+			return fmt.Errorf("request %s: %w", id, ErrNotPending)
+		}
+		e.finish(ctx, p, verdict.Deny, deniedVia(a.Via), RecVerdict, a.Via, []string{factorOf(a.Via)}, 0)
+		return nil
+	}
+	if kill {
+		return ErrKillSwitch
+	}
+	factors := []string{factorOf(a.Via)}
+	var step uint64
+	if p.need == config.ApproveCode {
+		code := strings.ReplaceAll(a.Code, " ", "")
+		if code == "" {
+			return ErrCodeRequired
+		}
+		if e.opts.Codes == nil || !e.opts.Codes.Enrolled() {
+			return fmt.Errorf("no code device enrolled: run `ony-tui enroll totp`: %w", ErrCodeRequired)
+		}
+		s, err := e.opts.Codes.Check(ctx, id, code)
+		if err != nil {
+			return e.codeFailed(ctx, p, err)
+		}
+		step = s
+		factors = append(factors, verdict.FactorTOTP)
+	} else if p.need != config.Approve {
+		return fmt.Errorf("request %s needs %s, not a human approval", id, p.need)
+	}
+	if p = e.claim(id); p == nil {
+		return fmt.Errorf("request %s: %w", id, ErrNotPending)
+	}
+	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), RecVerdict, a.Via, factors, step)
+	return nil
+}
+
+// codeFailed counts a wrong code against the request and denies it at the
+// limit. The code itself is never recorded.
+func (e *Engine) codeFailed(ctx context.Context, p *pending, cause error) error {
+	e.mu.Lock()
+	p.codeFails++
+	fails := p.codeFails
+	e.mu.Unlock()
+	if _, err := e.opts.Journal.Append(ctx, e.record(p, RecCodeFailed, "", "", nil, 0, fmt.Sprintf("wrong code %d of %d: %v", fails, MaxCodeFailures, cause))); err != nil {
+		e.problem("ledger append failed for a wrong code on %s: %v", p.id, err)
+	}
+	e.notify()
+	if fails >= MaxCodeFailures {
+		if c := e.claim(p.id); c != nil {
+			e.finish(ctx, c, verdict.Deny, ReasonCodeLimit, RecVerdict, device.KindEngine, nil, 0)
+		}
+		return fmt.Errorf("%w: request denied after %d wrong codes", ErrBadCode, fails)
+	}
+	return fmt.Errorf("%w (%d of %d): %v", ErrBadCode, fails, MaxCodeFailures, cause)
+}
+
+func factorOf(k device.Kind) string {
+	switch k {
+	case device.KindPhone:
+		return verdict.FactorPhone
+	case device.KindYubiKey:
+		return verdict.FactorYubiKey
+	default:
+		return verdict.FactorKeypad
+	}
+}
+
+func approvedVia(k device.Kind, code bool) string {
+	s := "approved by owner at the console"
+	if k == device.KindPhone {
+		s = "approved by owner on the phone"
+	}
+	if code {
+		s += " with a 6-digit code"
+	}
+	return s
+}
+
+func deniedVia(k device.Kind) string {
+	if k == device.KindPhone {
+		return "denied by owner on the phone"
+	}
+	return ReasonDenied
+}

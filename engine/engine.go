@@ -1,0 +1,167 @@
+// Package engine is Ony's authority: it takes tool calls from hooks,
+// derives their real risk itself, decides what they need, holds the ones
+// that need a human, and issues signed verdicts.
+//
+// The engine has no terminal dependency. The console (package tui) and the
+// headless `ony-tui serve` both drive the same Engine; the socket server in
+// engine/server feeds it requests.
+//
+// Every decision is recorded in the journal before its verdict is released.
+// If the journal cannot record it, the request is denied.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/wire"
+)
+
+// Classification is the engine's view of a classified call. Risk is one of
+// "low", "medium", "high", "critical".
+type Classification struct {
+	Action  string
+	Title   string
+	Risk    string
+	Target  string
+	Matcher string
+}
+
+// Classifier derives the risk of a call from the taxonomy. It must be safe
+// for concurrent use and never consult the agent's risk hint.
+type Classifier interface {
+	Classify(c *wire.ToolCall) Classification
+}
+
+// Journal is the audit ledger as the engine uses it. Append returns the
+// sequence number of the record only once it is durably committed.
+type Journal interface {
+	Append(ctx context.Context, r Record) (seq uint64, err error)
+}
+
+// CodeChecker verifies 6-digit codes for critical approvals. It is
+// implemented by the TOTP verifier; nil means no code device is enrolled.
+type CodeChecker interface {
+	// Check verifies code for the request and, on success, consumes its
+	// time-step. It returns the step accepted.
+	Check(ctx context.Context, requestID, code string) (step uint64, err error)
+	// Enrolled reports whether a code device is enrolled and usable.
+	Enrolled() bool
+}
+
+// Options configure an Engine.
+type Options struct {
+	Classifier Classifier
+	Journal    Journal
+	Devices    *device.Registry
+	Config     config.Config
+	Codes      CodeChecker // may be nil
+	// KillSwitchFile persists the kill switch across restarts; it exists
+	// while the switch is engaged.
+	KillSwitchFile string
+	// MaxPending bounds the requests waiting for a human.
+	MaxPending int
+	Now        func() time.Time
+}
+
+// Engine is the request lifecycle. Its methods are safe for concurrent use.
+type Engine struct {
+	opts Options
+	now  func() time.Time
+
+	mu       sync.Mutex
+	pending  map[string]*pending
+	order    []string // request ids in arrival order
+	kill     bool
+	away     bool
+	errs     []Problem
+	conns    int
+	sessions map[string]int // agent session -> live requests
+	closed   bool
+
+	changed chan struct{} // coalescing notification, buffer 1
+}
+
+// Problem is an error shown to the person at the console.
+type Problem struct {
+	Time    time.Time
+	Message string
+}
+
+const maxProblems = 20
+
+// New returns an engine. It reads the persisted kill switch state.
+func New(opts Options) (*Engine, error) {
+	if opts.Classifier == nil || opts.Journal == nil || opts.Devices == nil {
+		return nil, errors.New("engine: classifier, journal and devices are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = 1000
+	}
+	e := &Engine{
+		opts:     opts,
+		now:      opts.Now,
+		pending:  map[string]*pending{},
+		sessions: map[string]int{},
+		changed:  make(chan struct{}, 1),
+	}
+	engaged, err := readKillSwitch(opts.KillSwitchFile)
+	if err != nil {
+		return nil, err
+	}
+	e.kill = engaged
+	return e, nil
+}
+
+// Changed returns a channel that receives a value whenever the engine's
+// state changes (a request arrives or is decided, the kill switch or away
+// state moves, a problem is reported). Notifications coalesce: read
+// Snapshot after each one.
+func (e *Engine) Changed() <-chan struct{} { return e.changed }
+
+func (e *Engine) notify() {
+	select {
+	case e.changed <- struct{}{}:
+	default:
+	}
+}
+
+// problem records an error for the console and notifies.
+func (e *Engine) problem(format string, args ...any) {
+	e.mu.Lock()
+	e.errs = append(e.errs, Problem{Time: e.now(), Message: fmt.Sprintf(format, args...)})
+	if len(e.errs) > maxProblems {
+		e.errs = e.errs[len(e.errs)-maxProblems:]
+	}
+	e.mu.Unlock()
+	e.notify()
+}
+
+// Problem reports an error from outside the engine (the socket server, the
+// ledger view) so the console shows it.
+func (e *Engine) Problem(msg string) { e.problem("%s", msg) }
+
+// ConnOpened and ConnClosed count live hook connections for the console.
+func (e *Engine) ConnOpened() { e.mu.Lock(); e.conns++; e.mu.Unlock(); e.notify() }
+
+// ConnClosed is the counterpart of ConnOpened.
+func (e *Engine) ConnClosed() { e.mu.Lock(); e.conns--; e.mu.Unlock(); e.notify() }
+
+// newRequestID returns "req_" and 12 random hex digits.
+func newRequestID() (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating request id: %w", err)
+	}
+	return "req_" + hex.EncodeToString(b[:]), nil
+}

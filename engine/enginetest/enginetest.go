@@ -1,0 +1,60 @@
+// Package enginetest has helpers for tests that need a running engine: a
+// journal that can be told to fail, and a registry in a temporary home.
+// Production code never imports it.
+package enginetest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/device"
+)
+
+// Journal keeps records in memory. Set Fail to make appends fail.
+type Journal struct {
+	mu   sync.Mutex
+	recs []engine.Record
+	fail error
+}
+
+// Append implements engine.Journal.
+func (j *Journal) Append(_ context.Context, r engine.Record) (uint64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.fail != nil {
+		return 0, j.fail
+	}
+	j.recs = append(j.recs, r)
+	return uint64(len(j.recs)), nil
+}
+
+// Records returns a copy of what was appended.
+func (j *Journal) Records() []engine.Record {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]engine.Record(nil), j.recs...)
+}
+
+// SetFail makes later appends fail with err (nil to succeed again).
+func (j *Journal) SetFail(err error) { j.mu.Lock(); j.fail = err; j.mu.Unlock() }
+
+// Registry returns a device registry in a fresh private directory with an
+// engine and a console device.
+func Registry(t testing.TB) (*device.Registry, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	reg := device.Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil)
+	for _, k := range []device.Kind{device.KindEngine, device.KindConsole} {
+		if _, err := reg.Ensure(k, string(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg, dir
+}

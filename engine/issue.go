@@ -1,0 +1,105 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/verdict"
+	"github.com/ony-dev/ony-tui/engine/wire"
+)
+
+// pending is a request the engine knows about, waiting or being decided.
+type pending struct {
+	id        string
+	call      wire.ToolCall
+	class     Classification
+	need      config.Requirement
+	nonce     string
+	digest    string
+	arrived   time.Time
+	deadline  time.Time
+	timer     *time.Timer
+	codeFails int
+	done      chan Outcome // buffered 1; written once by finish
+}
+
+func (e *Engine) record(p *pending, kind RecordKind, decision, deviceID string, factors []string, step uint64, detail string) Record {
+	return Record{
+		Kind: kind, RequestID: p.id, SessionID: p.call.SessionID, Harness: p.call.Harness,
+		Action: p.class.Action, Target: p.class.Target, Risk: p.class.Risk, RiskHint: p.call.RiskHint,
+		Decision: decision, DeviceID: deviceID, Factors: factors, RequestDigest: p.digest, Step: step, Detail: detail,
+	}
+}
+
+// finish records and signs the verdict for p and delivers it. p must have
+// been claimed (or never queued). An approval that cannot be recorded or
+// signed becomes a deny; a deny that cannot be recorded is still sent,
+// because a deny is always safe.
+func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, reason string, kind RecordKind, signerKind device.Kind, factors []string, step uint64) {
+	signer, serr := e.signer(signerKind)
+	if serr != nil && signerKind != device.KindEngine {
+		e.problem("cannot sign with the %s device (%v): request %s denied", signerKind, serr, p.id)
+		dec, reason, factors, step = verdict.Deny, fmt.Sprintf("denied: the %s device cannot sign", signerKind), nil, 0
+		signer, serr = e.signer(device.KindEngine)
+	}
+	if serr != nil {
+		e.problem("cannot sign verdicts (%v): request %s denied without a verdict", serr, p.id)
+		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: serr})
+		return
+	}
+	if factors == nil {
+		factors = []string{}
+	}
+	seq, err := e.opts.Journal.Append(ctx, e.record(p, kind, string(dec), signer.DeviceID(), factors, step, reason))
+	if err != nil {
+		e.problem("ledger append failed for request %s: %v", p.id, err)
+		if dec == verdict.Approve {
+			dec, reason, factors = verdict.Deny, ReasonLedgerError, []string{}
+			signer, serr = e.signer(device.KindEngine)
+			if serr != nil {
+				e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: serr})
+				return
+			}
+		}
+		seq = 0
+	}
+	now := e.now()
+	v := &verdict.Verdict{
+		RequestID: p.id, AgentSessionID: p.call.SessionID, Action: p.class.Action, Target: p.class.Target,
+		Risk: p.class.Risk, Decision: dec, Reason: reason,
+		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(e.opts.Config.VerdictTTL)),
+		Nonce: p.nonce, RequestDigest: p.digest, Factors: factors, LedgerSeq: seq,
+	}
+	if err := verdict.Sign(v, signer); err != nil {
+		e.problem("signing verdict for %s failed: %v", p.id, err)
+		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: err})
+		return
+	}
+	b, err := verdict.Marshal(v)
+	if err != nil {
+		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: err})
+		return
+	}
+	e.deliver(p, Outcome{RequestID: p.id, Decision: dec, Reason: reason, Verdict: b})
+}
+
+func (e *Engine) deliver(p *pending, o Outcome) {
+	select {
+	case p.done <- o:
+	default: // already delivered: impossible after claim, kept as a guard
+	}
+	e.notify()
+}
+
+// signer returns the signer of the active device of a kind. It reads the
+// registry each time, so a revocation by another process is honoured.
+func (e *Engine) signer(kind device.Kind) (verdict.Signer, error) {
+	d, err := e.opts.Devices.ActiveOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	return e.opts.Devices.Signer(d.ID)
+}

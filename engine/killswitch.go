@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/verdict"
+)
+
+func readKillSwitch(file string) (bool, error) {
+	if file == "" {
+		return false, nil
+	}
+	_, err := os.Lstat(file)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	// Cannot tell: stay engaged rather than start open.
+	return true, fmt.Errorf("reading kill switch state %s: %w", file, err)
+}
+
+// KillSwitch reports whether the kill switch is engaged.
+func (e *Engine) KillSwitch() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.kill
+}
+
+// EngageKillSwitch denies every waiting request and every new one until
+// ReleaseKillSwitch. The state is persisted so a restarted console stays
+// engaged. It takes effect in memory first, so a failure to persist or
+// record never leaves the switch off.
+func (e *Engine) EngageKillSwitch(ctx context.Context) error {
+	e.mu.Lock()
+	e.kill = true
+	var claimed []*pending
+	for _, id := range append([]string(nil), e.order...) {
+		claimed = append(claimed, e.claimLocked(id))
+	}
+	e.mu.Unlock()
+	e.notify()
+	var errs []error
+	if f := e.opts.KillSwitchFile; f != "" {
+		if err := os.WriteFile(f, []byte("engaged\n"), 0o600); err != nil {
+			errs = append(errs, fmt.Errorf("persisting kill switch: %w", err))
+		} else if d, err := os.Open(filepath.Dir(f)); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	if _, err := e.opts.Journal.Append(ctx, Record{Kind: RecKillEngaged, Detail: fmt.Sprintf("%d waiting requests denied", len(claimed))}); err != nil {
+		errs = append(errs, fmt.Errorf("recording kill switch: %w", err))
+	}
+	for _, p := range claimed {
+		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, RecVerdict, device.KindEngine, nil, 0)
+	}
+	if err := errors.Join(errs...); err != nil {
+		e.problem("kill switch engaged, but: %v", err)
+		return err
+	}
+	return nil
+}
+
+// ReleaseKillSwitch lets requests through to the normal policy again. If the
+// persisted state cannot be removed the switch stays engaged.
+func (e *Engine) ReleaseKillSwitch(ctx context.Context) error {
+	if f := e.opts.KillSwitchFile; f != "" {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.problem("kill switch stays engaged: %v", err)
+			return fmt.Errorf("releasing kill switch: %w", err)
+		}
+	}
+	e.mu.Lock()
+	e.kill = false
+	e.mu.Unlock()
+	e.notify()
+	if _, err := e.opts.Journal.Append(ctx, Record{Kind: RecKillReleased}); err != nil {
+		e.problem("recording kill switch release failed: %v", err)
+		return fmt.Errorf("recording kill switch release: %w", err)
+	}
+	return nil
+}
+
+// SetAway records that nobody is (or somebody is again) at the console.
+func (e *Engine) SetAway(ctx context.Context, away bool) error {
+	e.mu.Lock()
+	changed := e.away != away
+	e.away = away
+	e.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	e.notify()
+	detail := "owner back at the console"
+	if away {
+		detail = "owner away from the console"
+	}
+	if _, err := e.opts.Journal.Append(ctx, Record{Kind: RecAwayChanged, Detail: detail}); err != nil {
+		e.problem("recording away state failed: %v", err)
+		return err
+	}
+	return nil
+}
+
+// Close denies every waiting request (recorded) and refuses new ones. Call it
+// when the console stops.
+func (e *Engine) Close(ctx context.Context) {
+	e.mu.Lock()
+	e.closed = true
+	var claimed []*pending
+	for _, id := range append([]string(nil), e.order...) {
+		claimed = append(claimed, e.claimLocked(id))
+	}
+	e.mu.Unlock()
+	for _, p := range claimed {
+		e.finish(ctx, p, verdict.Deny, ReasonStopped, RecVerdict, device.KindEngine, nil, 0)
+	}
+}

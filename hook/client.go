@@ -1,0 +1,139 @@
+package hook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine/verdict"
+	"github.com/ony-dev/ony-tui/engine/wire"
+)
+
+// ErrUnreachable reports that no console answered on the socket.
+var ErrUnreachable = errors.New("ony console not reachable")
+
+// Answer is the verified outcome of one exchange with the engine.
+type Answer struct {
+	RequestID string
+	Verdict   *verdict.Verdict
+}
+
+// Exchange sends call to the engine at socket and returns the verdict once
+// it has verified it against kr and the request it sent. Any failure is an
+// error; the caller denies.
+func Exchange(ctx context.Context, socket string, call *wire.ToolCall, kr verdict.Keyring, deadline time.Time) (*Answer, error) {
+	conn, err := dial(ctx, socket)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(deadline)
+	var nb [16]byte
+	if _, err := rand.Read(nb[:]); err != nil {
+		return nil, fmt.Errorf("generating nonce: %w", err)
+	}
+	nonce := hex.EncodeToString(nb[:])
+	digest := call.DigestHex()
+	req := wire.Request{V: wire.Version, Type: wire.TypeRequest, Nonce: nonce, Call: *call,
+		DeadlineMS: time.Until(deadline).Milliseconds()}
+	if err := wire.WriteFrame(conn, req); err != nil {
+		return nil, fmt.Errorf("sending request: %w", err)
+	}
+	// First the request id, then the verdict.
+	body, err := readMsg(conn, wire.TypeAccepted)
+	if err != nil {
+		return nil, err
+	}
+	var acc wire.Accepted
+	if err := wire.DecodeStrict(body, &acc); err != nil || acc.RequestID == "" {
+		return nil, fmt.Errorf("bad accepted message: %v", err)
+	}
+	body, err = readMsg(conn, wire.TypeVerdict)
+	if err != nil {
+		return nil, err
+	}
+	var vm wire.VerdictMsg
+	if err := wire.DecodeStrict(body, &vm); err != nil {
+		return nil, fmt.Errorf("bad verdict message: %w", err)
+	}
+	v, err := verdict.Parse(vm.Verdict)
+	if err != nil {
+		return nil, err
+	}
+	if err := verdict.Verify(v, kr, verdict.Expect{RequestID: acc.RequestID, Nonce: nonce, RequestDigest: digest, Now: time.Now()}); err != nil {
+		return nil, fmt.Errorf("verdict rejected: %w", err)
+	}
+	return &Answer{RequestID: acc.RequestID, Verdict: v}, nil
+}
+
+// readMsg reads one frame and checks its type. An error message from the
+// engine becomes an error carrying its text.
+func readMsg(conn net.Conn, want string) ([]byte, error) {
+	body, err := wire.ReadFrame(conn, wire.MaxFrame)
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, errTimeout
+		}
+		return nil, fmt.Errorf("reading %s from the console: %w", want, err)
+	}
+	env, err := wire.DecodeEnvelope(body)
+	if err != nil {
+		return nil, err
+	}
+	if env.Type == wire.TypeError {
+		var m wire.Error
+		_ = wire.DecodeStrict(body, &m)
+		return nil, fmt.Errorf("console refused the request: %s", m.Message)
+	}
+	if env.Type != want {
+		return nil, fmt.Errorf("console sent %q, expected %q", env.Type, want)
+	}
+	return body, nil
+}
+
+var errTimeout = errors.New("approval timed out")
+
+// dial connects to the socket after checking that it is a socket owned by
+// this user (not a symlink), and that the process answering runs as this
+// user.
+func dial(ctx context.Context, socket string) (*net.UnixConn, error) {
+	fi, err := os.Lstat(socket)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no socket at %s", ErrUnreachable, socket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("socket %s is a symlink: refusing it", socket)
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return nil, fmt.Errorf("%s is not a socket: refusing it", socket)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return nil, fmt.Errorf("socket %s is owned by uid %d, not you: refusing it", socket, st.Uid)
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	uc := c.(*net.UnixConn)
+	uid, err := wire.PeerUID(uc)
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	if uid != os.Getuid() {
+		uc.Close()
+		return nil, fmt.Errorf("the process on %s runs as uid %d, not you (uid %d): refusing it", socket, uid, os.Getuid())
+	}
+	return uc, nil
+}
