@@ -13,9 +13,16 @@ const (
 	RecKillReleased   RecordKind = "kill-released" // kill switch released
 	RecCodeFailed     RecordKind = "code-failed"   // a wrong 6-digit code
 	RecCodeLocked     RecordKind = "code-locked"   // the code path locked after too many failures
+	RecCodeUnlocked   RecordKind = "code-unlocked" // the owner unlocked the code path
 	RecAwayChanged    RecordKind = "away-changed"  // the owner marked away or back
 	RecConsoleStarted RecordKind = "console-started"
 	RecConsoleStopped RecordKind = "console-stopped"
+	RecTaxonomyLoaded RecordKind = "taxonomy-loaded" // Detail holds "sha256:<hex>"
+	RecDeviceEnrolled RecordKind = "device-enrolled"
+	RecDeviceRevoked  RecordKind = "device-revoked"
+	RecPhonePlaced    RecordKind = "phone-placed"
+	RecPhoneAnswered  RecordKind = "phone-answered"
+	RecPhoneFailed    RecordKind = "phone-failed"
 )
 
 // Record is one audit event as the engine reports it. It never holds raw

@@ -11,7 +11,6 @@ package verdict
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -108,16 +107,16 @@ const MaxSize = 64 << 10
 // and oversized input are refused. It does not verify anything.
 func Parse(b []byte) (*Verdict, error) {
 	if len(b) > MaxSize {
-		return nil, fmt.Errorf("parsing verdict: %d bytes is over the %d limit", len(b), MaxSize)
+		return nil, fmt.Errorf("%w: %d bytes is over the %d limit", ErrMalformed, len(b), MaxSize)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var v Verdict
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("parsing verdict: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if dec.More() {
-		return nil, errors.New("parsing verdict: trailing data")
+		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
 	}
 	return &v, nil
 }

@@ -1,0 +1,62 @@
+# ony-tui: the terminal approval console of Ony.
+#
+#   make run     build and start the console (installs or asks for system packages)
+#   make test    everything CI runs: format, vet, race tests, end-to-end tests
+#   make bench   benchmarks, with figures for the README and closing notes
+#   make fuzz    a short run of every fuzz target
+
+GO        ?= go
+BIN       ?= bin/ony-tui
+FUZZTIME  ?= 20s
+BENCHTIME ?= 1s
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+BUILD_PKGS := gcc pkg-config libpcsclite-dev
+TEST_PKGS  := pcscd vsmartcard-vpcd tmux
+
+.PHONY: all build run test vet fmt-check unit e2e bench fuzz deps deps-test clean help
+
+all: build
+
+help:
+	@sed -n '2,8p' Makefile
+
+## deps: check (and as root, install) the system packages needed to build.
+deps:
+	@./.ci/apt-deps $(BUILD_PKGS)
+
+## deps-test: the packages the tests need as well.
+deps-test:
+	@./.ci/apt-deps $(BUILD_PKGS) $(TEST_PKGS)
+
+build: deps
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+## run: build, then start the console on the default home (or ONY_HOME).
+run: build
+	./$(BIN) $(ARGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test: deps-test fmt-check vet unit
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./...
+
+fuzz:
+	@set -e; for spec in $$($(GO) list -f '{{.ImportPath}}' ./... | while read p; do \
+	    $(GO) test -list '^Fuzz' $$p 2>/dev/null | grep '^Fuzz' | sed "s|^|$$p:|"; done); do \
+	  pkg=$${spec%%:*}; fn=$${spec##*:}; echo "== $$fn ($$pkg)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; done
+
+clean:
+	rm -rf bin
