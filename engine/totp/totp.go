@@ -230,9 +230,9 @@ func (v *Verifier) secret() (string, error) {
 }
 
 // EncodeSecret is the unpadded base32 form authenticator apps take.
-func EncodeSecret(raw []byte) string {
-	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
-}
+func EncodeSecret(raw []byte) string { return b32().EncodeToString(raw) }
+
+func b32() *base32.Encoding { return base32.StdEncoding.WithPadding(base32.NoPadding) }
 
 // match tries the current step, then one behind, then one ahead, skipping
 // any step not after last. It compares in constant time (hotp does).
