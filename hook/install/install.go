@@ -1,0 +1,368 @@
+// Package install adds Ony's hook to a coding-agent harness's config
+// (`ony-tui install <harness>`), takes it out again (`uninstall`) and reports
+// on it (`doctor`).
+//
+// Edits are format-preserving: the file is parsed as JSON with comments and
+// trailing commas (github.com/tailscale/hujson), only Ony's own entries are
+// added, changed or removed, and every other byte stays as it was. Ony's
+// entries are recognised by a marker each harness tolerates (a statusMessage,
+// a hook name, an env variable) or by their command, `<binary> hook
+// <harness>`. Install is idempotent, backs the file up before writing
+// (<file>.ony-backup-<timestamp>), refuses a file it cannot parse and leaves
+// it untouched. Uninstall after install gives back the original bytes: when
+// the file has not been edited since, it finds the backup that install made
+// (the one install would turn into the current file) and restores it exactly;
+// otherwise it removes Ony's entries and any containers that removal empties.
+//
+// The per-harness choices are in docs/HARNESSES.md.
+package install
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// TimeoutMargin is how much longer than the hook's own deadline the harness
+// timeout is set, so the hook always answers (deny on its deadline) before
+// the harness gives up on it, which most harnesses treat as "proceed".
+const TimeoutMargin = 60 * time.Second
+
+// Options says what to install where.
+type Options struct {
+	// Harness is the harness name (see harness.Names).
+	Harness string
+	// Binary is the absolute path of the ony-tui binary the hook runs.
+	Binary string
+	// HomeDir is the user's home; user configs live under it.
+	HomeDir string
+	// ProjectDir, when set, targets that project's config instead of the
+	// user's (.claude/settings.local.json, .codex/hooks.json,
+	// .cursor/hooks.json, .gemini/settings.json, .github/hooks/ony.json).
+	ProjectDir string
+	// OnyHome, when set, is passed to the hook as `--home DIR`.
+	OnyHome string
+	// Deadline is the hook's own deadline, passed to it as `--deadline`; the
+	// harness timeout written is Deadline + TimeoutMargin.
+	Deadline time.Duration
+	// DryRun computes the change and its diff and writes nothing.
+	DryRun bool
+	// Now stamps backups; nil means time.Now.
+	Now func() time.Time
+	// Getenv, when set, is consulted for CLAUDE_CONFIG_DIR, CODEX_HOME and
+	// COPILOT_HOME, which move those harnesses' user config.
+	Getenv func(string) string
+}
+
+// Result is what Install or Uninstall did (or, with DryRun, would do).
+type Result struct {
+	Harness string
+	// File is the config file (a symlink's target when the path is a link).
+	File string
+	// Changed is false when the file already said what was asked.
+	Changed bool
+	// Created: install created the file. Removed: uninstall deleted the file
+	// install had created. Restored: uninstall put back the exact bytes the
+	// file had before install.
+	Created, Removed, Restored bool
+	// Backup is the copy made before writing, "" when nothing was written.
+	Backup string
+	// Diff is the change as a unified diff, "" when unchanged.
+	Diff string
+	// FailClosed names the fail-closed switch install turned on, "" where
+	// the harness has none.
+	FailClosed string
+	// FailOpen says how the harness still lets a call run when the hook is
+	// missing, crashes or hangs, "" where it does not.
+	FailOpen string
+	// Summary is the plain text for the CLI to print.
+	Summary string
+}
+
+// Install writes Ony's hook entries into the harness's config.
+func Install(o Options) (Result, error) {
+	t, err := o.check(true)
+	if err != nil {
+		return Result{}, err
+	}
+	s := spec{binary: o.Binary, home: o.OnyHome, deadline: o.Deadline, timeout: harnessTimeout(o.Deadline)}
+	cf, err := readConfig(t.file(o, o.ProjectDir))
+	if err != nil {
+		return Result{}, err
+	}
+	base := cf.data
+	if !cf.exists {
+		base = []byte(t.skeleton)
+	}
+	d, err := parseDoc(base)
+	if err != nil {
+		return Result{}, refuse(cf.path, err)
+	}
+	var want []eventItem
+	for _, ev := range t.events {
+		want = append(want, eventItem{ev, t.item(s, ev)})
+	}
+	if err := apply(d, t, want, o.Binary); err != nil {
+		return Result{}, refuse(cf.path, err)
+	}
+	out := d.bytes()
+	if err := verifyInstalled(t, base, out, o.Binary); err != nil {
+		return Result{}, fmt.Errorf("%s: %w; nothing was written", cf.path, err)
+	}
+	res := Result{Harness: t.name, File: cf.path, Created: !cf.exists, Changed: !cf.exists || !bytes.Equal(out, cf.data),
+		FailClosed: t.failClosed}
+	if t.failOpen != nil {
+		res.FailOpen = t.failOpen(s)
+	}
+	if res.Changed {
+		res.Diff = unifiedDiff(cf.path, cf.data, out, !cf.exists, false)
+		if !o.DryRun {
+			if res.Backup, err = commit(cf, out, false, o.now()); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	res.Summary = installSummary(t, o, s, res)
+	return res, nil
+}
+
+// Uninstall removes Ony's entries from the harness's config.
+func Uninstall(o Options) (Result, error) {
+	t, err := o.check(false)
+	if err != nil {
+		return Result{}, err
+	}
+	cf, err := readConfig(t.file(o, o.ProjectDir))
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Harness: t.name, File: cf.path}
+	if !cf.exists {
+		res.Summary = fmt.Sprintf("%s: %s does not exist; there is no Ony hook to remove.", t.title, cf.path)
+		return res, nil
+	}
+	d, err := parseDoc(cf.data)
+	if err != nil {
+		return Result{}, refuse(cf.path, err)
+	}
+	fs, err := scan(d, t, o.Binary)
+	if err != nil {
+		return Result{}, refuse(cf.path, err)
+	}
+	if len(fs) == 0 {
+		res.Summary = fmt.Sprintf("%s: no Ony hook in %s; nothing changed.", t.title, cf.path)
+		return res, nil
+	}
+	want, exact := wantFrom(t, fs) // before apply, which edits the entries fs points into
+	if err := apply(d, t, nil, o.Binary); err != nil {
+		return Result{}, refuse(cf.path, err)
+	}
+	out := d.bytes()
+	if exact {
+		if orig, found := preimage(cf, t, want, o.Binary); found {
+			out, res.Restored = orig, true
+		} else if replay([]byte(t.skeleton), t, want, o.Binary, cf.data) {
+			out, res.Removed = nil, true
+		}
+	}
+	res.Changed = true
+	res.Diff = unifiedDiff(cf.path, cf.data, out, false, res.Removed)
+	if !o.DryRun {
+		if res.Backup, err = commit(cf, out, res.Removed, o.now()); err != nil {
+			return Result{}, err
+		}
+	}
+	res.Summary = uninstallSummary(t, o, res)
+	return res, nil
+}
+
+// harnessTimeout is the harness timeout for a hook deadline, in whole seconds.
+func harnessTimeout(deadline time.Duration) time.Duration {
+	return (deadline + TimeoutMargin + time.Second - 1).Truncate(time.Second)
+}
+
+// check validates the options and returns the harness's target.
+func (o Options) check(installing bool) (*target, error) {
+	t, err := targetFor(o.Harness)
+	if err != nil {
+		return nil, err
+	}
+	abs := func(what, p string, required bool) error {
+		if p == "" && !required {
+			return nil
+		}
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("%s %q is not an absolute path", what, p)
+		}
+		return nil
+	}
+	if err := abs("project dir", o.ProjectDir, false); err != nil {
+		return nil, err
+	}
+	if err := abs("home dir", o.HomeDir, o.ProjectDir == ""); err != nil {
+		return nil, err
+	}
+	if err := abs("ony home", o.OnyHome, false); err != nil {
+		return nil, err
+	}
+	if err := abs("binary", o.Binary, installing); err != nil {
+		return nil, err
+	}
+	if !installing {
+		return t, nil
+	}
+	if o.Deadline <= 0 {
+		return nil, fmt.Errorf("hook deadline %v must be positive", o.Deadline)
+	}
+	fi, err := os.Stat(o.Binary)
+	if err != nil {
+		return nil, fmt.Errorf("checking binary: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("binary %s is not an executable file", o.Binary)
+	}
+	return t, nil
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// refuse is the error for a config Ony will not edit.
+func refuse(path string, err error) error {
+	return fmt.Errorf("parsing %s: %w; Ony did not change the file", path, err)
+}
+
+// verifyInstalled re-reads the new file: it must hold exactly one pure Ony
+// entry per event, and stay plain JSON if it was.
+func verifyInstalled(t *target, base, out []byte, binary string) error {
+	d, err := parseDoc(out)
+	if err != nil {
+		return fmt.Errorf("the edited file does not parse: %w", err)
+	}
+	fs, err := scan(d, t, binary)
+	if err != nil {
+		return err
+	}
+	if len(fs) != len(t.events) {
+		return fmt.Errorf("the edited file holds %d Ony entries, want %d", len(fs), len(t.events))
+	}
+	if json.Valid(base) && !json.Valid(out) {
+		return errors.New("the edited file is no longer plain JSON")
+	}
+	return nil
+}
+
+// preimage looks for the file as it was before install: a backup with no
+// Ony entry that install, replayed with the entries now in the file, turns
+// into exactly the current bytes.
+func preimage(cf configFile, t *target, want []eventItem, binary string) ([]byte, bool) {
+	for _, name := range cf.backups() {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		if replay(b, t, want, binary, cf.data) {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// replay reports whether installing want into candidate gives exactly cur.
+func replay(candidate []byte, t *target, want []eventItem, binary string, cur []byte) bool {
+	d, err := parseDoc(candidate)
+	if err != nil {
+		return false
+	}
+	if fs, err := scan(d, t, binary); err != nil || len(fs) > 0 {
+		return false
+	}
+	return apply(d, t, want, binary) == nil && bytes.Equal(d.bytes(), cur)
+}
+
+// commit backs the file up and writes (or removes) it, unless it changed
+// since it was read.
+func commit(cf configFile, out []byte, remove bool, now time.Time) (string, error) {
+	if err := cf.unchangedSince(); err != nil {
+		return "", err
+	}
+	var backup string
+	if cf.exists {
+		var err error
+		if backup, err = cf.backup(now); err != nil {
+			return "", err
+		}
+	}
+	if remove {
+		if err := os.Remove(cf.path); err != nil {
+			return backup, fmt.Errorf("removing %s: %w", cf.path, err)
+		}
+		return backup, nil
+	}
+	return backup, cf.write(out)
+}
+
+func installSummary(t *target, o Options, s spec, res Result) string {
+	var b strings.Builder
+	what := fmt.Sprintf("Ony's hook (%s, timeout %s)", strings.Join(t.events, ", "), s.timeout)
+	switch {
+	case !res.Changed:
+		fmt.Fprintf(&b, "%s: %s is already installed in %s; nothing changed.\n", t.title, what, res.File)
+	case o.DryRun:
+		fmt.Fprintf(&b, "%s: would install %s in %s. Dry run: nothing was written.\n", t.title, what, res.File)
+	default:
+		fmt.Fprintf(&b, "%s: installed %s in %s.\n", t.title, what, res.File)
+	}
+	fmt.Fprintf(&b, "The hook runs: %s\n", s.commandLine(t.name))
+	if res.Backup != "" {
+		fmt.Fprintf(&b, "Backup of the previous file: %s\n", res.Backup)
+	}
+	if res.FailClosed != "" {
+		fmt.Fprintf(&b, "Fail-closed: %s.\n", res.FailClosed)
+	}
+	if res.FailOpen != "" {
+		fmt.Fprintf(&b, "Fail-open: %s\n", res.FailOpen)
+	}
+	if o.ProjectDir != "" && t.projectNote != "" {
+		fmt.Fprintf(&b, "%s\n", t.projectNote)
+	}
+	return b.String()
+}
+
+func uninstallSummary(t *target, o Options, res Result) string {
+	var b strings.Builder
+	verb := "removed"
+	if o.DryRun {
+		verb = "would remove"
+	}
+	fmt.Fprintf(&b, "%s: %s Ony's hook from %s.", t.title, verb, res.File)
+	switch {
+	case res.Restored && o.DryRun:
+		b.WriteString(" The file would go back to the exact bytes it had before install.")
+	case res.Restored:
+		b.WriteString(" The file is back to the exact bytes it had before install.")
+	case res.Removed && o.DryRun:
+		b.WriteString(" Install had created the file, so it would be deleted.")
+	case res.Removed:
+		b.WriteString(" Install had created the file, so it is deleted.")
+	}
+	b.WriteString("\n")
+	if o.DryRun {
+		b.WriteString("Dry run: nothing was written.\n")
+	} else {
+		fmt.Fprintf(&b, "Ony no longer gates %s tool calls through this file.\n", t.title)
+	}
+	if res.Backup != "" {
+		fmt.Fprintf(&b, "Backup of the previous file: %s\n", res.Backup)
+	}
+	return b.String()
+}
