@@ -1,0 +1,180 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/viewport"
+
+	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/config"
+)
+
+// detail shows everything about the selected request in a scrollable
+// viewport. Its content is built in Update when the selection, the request
+// or the width changes, never in View; the command, paths, URL and pattern
+// are shown with secrets masked.
+type detail struct {
+	vp  viewport.Model
+	key string // what the content was built for
+}
+
+func newDetail() detail {
+	vp := viewport.New()
+	vp.MouseWheelEnabled = false // the root routes the wheel
+	return detail{vp: vp}
+}
+
+// labelW is the width of the label column.
+const labelW = 11
+
+// setSize sets the viewport's size (lines of content, without the title).
+func (d *detail) setSize(w, h int) {
+	d.vp.SetWidth(w)
+	d.vp.SetHeight(max(0, h))
+}
+
+// update rebuilds the content if the request, its state or the width
+// changed. A different request starts at the top.
+func (d *detail) update(r *engine.Request, st *Styles, mk *masker) {
+	w := d.vp.Width()
+	key := "none|" + strconv.Itoa(w)
+	if r != nil {
+		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w)
+	}
+	if key == d.key {
+		return
+	}
+	sameRequest := r != nil && strings.HasPrefix(d.key, r.ID+"|")
+	d.key = key
+	if r == nil {
+		d.vp.SetContent(st.Dim.Render("No request selected.") + "\n\n" +
+			st.Dim.Render(strings.Join(wrapText("A approves and D denies the selected request. "+
+				"K engages the kill switch: every waiting and new request is denied.", max(10, w)), "\n")))
+		d.vp.GotoTop()
+		return
+	}
+	d.vp.SetContent(strings.Join(detailLines(r, st, mk, w), "\n"))
+	if !sameRequest {
+		d.vp.GotoTop()
+	}
+}
+
+// needText says what a request needs before it may run.
+func needText(n config.Requirement) string {
+	switch n {
+	case config.ApproveCode:
+		return "approval + 6-digit code (A, then the code)"
+	case config.Approve:
+		return "approval (A)"
+	case config.Block:
+		return "always denied"
+	case config.Auto:
+		return "nothing: allowed by policy"
+	}
+	return n.String()
+}
+
+func detailLines(r *engine.Request, st *Styles, mk *masker, w int) []string {
+	c := &r.Call
+	var out []string
+	field := func(label, value string) {
+		if value == "" {
+			return
+		}
+		vw := max(8, w-labelW)
+		for i, l := range wrapText(value, vw) {
+			if i == 0 {
+				out = append(out, st.Detail.Label.Render(padRight(label, labelW))+l)
+			} else {
+				out = append(out, strings.Repeat(" ", labelW)+l)
+			}
+		}
+	}
+	block := func(label string, values ...string) {
+		var body []string
+		for _, v := range values {
+			if v != "" {
+				body = append(body, wrapText(mk.mask(v), max(8, w-2))...)
+			}
+		}
+		if len(body) == 0 {
+			return
+		}
+		out = append(out, st.Detail.Label.Render(label))
+		for _, l := range body {
+			out = append(out, "  "+st.Detail.Code.Render(l))
+		}
+	}
+
+	badge, bs := st.riskBadge(r.Class.Risk)
+	out = append(out, bs.Render(badge)+" "+st.Bold.Render(clip(requestTitle(*r), max(1, w-5))))
+	field("needs", needText(r.Need))
+	field("target", orDash(r.Class.Target))
+	risk := strings.ToUpper(orDash(r.Class.Risk)) + ", derived by Ony"
+	if r.Class.Matcher != "" {
+		risk += " (matcher " + r.Class.Matcher + ")"
+	}
+	field("risk", risk)
+	hint := "none claimed"
+	if c.RiskHint != "" {
+		hint = "\"" + c.RiskHint + "\": IGNORED (the agent's own claim never decides)"
+	}
+	out = append(out, st.Detail.Label.Render(padRight("agent hint", labelW))+st.Detail.Ignored.Render(clip(hint, max(8, w-labelW))))
+	// What would run comes before where it comes from.
+	block("command", c.Command)
+	block("paths", c.Paths...)
+	block("url", c.URL)
+	block("pattern", c.Pattern)
+	field("action", r.Class.Action)
+	field("session", orDash(c.SessionID))
+	field("harness", c.Harness+eventSuffix(c.Event))
+	tool := c.ToolName + " (" + string(c.Kind) + ")"
+	if c.MCPServer != "" || c.MCPTool != "" {
+		tool += " · mcp " + c.MCPServer + "/" + c.MCPTool
+	}
+	field("tool", tool)
+	field("cwd", c.CWD)
+	if c.ProjectDir != c.CWD {
+		field("project", c.ProjectDir)
+	}
+	field("request", r.ID)
+	if r.CodeFails > 0 {
+		field("codes", strconv.Itoa(r.CodeFails)+" wrong of "+strconv.Itoa(engine.MaxCodeFailures))
+	}
+	return out
+}
+
+func eventSuffix(ev string) string {
+	if ev == "" {
+		return ""
+	}
+	return " · " + ev
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// view renders the detail panel: a title line and the viewport, h lines in
+// all.
+func (d *detail) view(st *Styles, title string, w, h int, focused bool) []string {
+	lines := make([]string, 0, h)
+	info := title
+	if focused {
+		info += " · ↑↓ scroll · tab back"
+	} else if d.vp.TotalLineCount() > d.vp.Height() {
+		info += " · tab to scroll"
+	}
+	lines = append(lines, sectionTitle(st, "Detail", info, w, focused))
+	if h > 1 {
+		lines = append(lines, strings.Split(d.vp.View(), "\n")...)
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines[:h]
+}

@@ -1,0 +1,55 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+// TestGolden renders the console in each state at each size, without
+// escape codes, against testdata/TestGolden/*.golden. Regenerate with
+// go test ./tui -run TestGolden -update.
+func TestGolden(t *testing.T) {
+	scenarios := []struct {
+		name  string
+		opts  fixtureOpts
+		setup func(f *fixture)
+		sizes [][2]int
+	}{
+		{name: "empty", opts: fixtureOpts{noCode: true}, setup: func(f *fixture) {
+			f.refresh()
+			f.loadChain()
+		}},
+		{name: "busy", setup: (*fixture).busy},
+		{name: "broken-chain", opts: fixtureOpts{chain: brokenChain()}, setup: func(f *fixture) {
+			f.submit(highSpec())
+			f.refresh()
+			f.loadChain()
+		}},
+		{name: "kill-switch", setup: func(f *fixture) {
+			f.busy()
+			f.key("K")
+		}},
+		{name: "code-input", setup: func(f *fixture) {
+			f.busy()
+			f.key("A")
+			f.typeText("123")
+		}},
+		{name: "too-small", setup: (*fixture).busy, sizes: [][2]int{{40, 10}}},
+	}
+	for _, sc := range scenarios {
+		sizes := sc.sizes
+		if sizes == nil {
+			sizes = [][2]int{{80, 24}, {100, 30}, {160, 48}}
+		}
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz[0], sz[1]), func(t *testing.T) {
+				f := newFixture(t, sc.opts)
+				f.size(sz[0], sz[1])
+				sc.setup(f)
+				golden.RequireEqual(t, f.screen())
+			})
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package tui
+
+import (
+	"errors"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ony-dev/ony-tui/engine"
+)
+
+// Handlers for the results of commands: engine snapshots, decisions, the
+// kill switch, the away state and the ledger.
+
+// applySnapshot takes a new engine state. An older snapshot than the one
+// shown is dropped. New requests ring the bell.
+func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	if s.watch {
+		cmds = append(cmds, watchCmd(m.ctx, m.snapper))
+	}
+	if s.seq <= m.snapSeq {
+		return tea.Batch(cmds...)
+	}
+	m.snapSeq, m.snap, m.haveSnap = s.seq, s.snap, true
+
+	arrived := false
+	seen := make(map[string]bool, len(s.snap.Pending))
+	for _, r := range s.snap.Pending {
+		if !m.seen[r.ID] {
+			arrived = true
+		}
+		seen[r.ID] = true
+	}
+	m.seen = seen
+	if arrived {
+		cmds = append(cmds, bellCmd())
+	}
+
+	prev := m.queue.selected
+	m.queue.setRequests(s.snap.Pending)
+	if m.queue.moved && prev != m.queue.selected {
+		if r, ok := m.queue.current(); ok {
+			m.setStatus(statusHint, "The selected request is no longer waiting; now selected: "+requestTitle(r))
+		}
+	}
+	if m.code.open && !m.code.busy && !seen[m.code.req.ID] {
+		m.addErr("\"" + requestTitle(m.code.req) + "\" is no longer waiting (decided, timed out or withdrawn): nothing approved")
+		m.code.close()
+	}
+
+	// Keep only the dismissals of problems the engine still reports.
+	if len(m.acked) > 0 {
+		acked := make(map[string]bool, len(m.acked))
+		for _, p := range s.snap.Problems {
+			if k := problemKey(p); m.acked[k] {
+				acked[k] = true
+			}
+		}
+		m.acked = acked
+	}
+	return tea.Batch(cmds...)
+}
+
+// pendingByID finds a waiting request in the current snapshot.
+func (m *Model) pendingByID(id string) (engine.Request, bool) {
+	for _, r := range m.snap.Pending {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return engine.Request{}, false
+}
+
+// onDecided shows the outcome of an approve or deny.
+func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
+	m.inflight = ""
+	cmd := m.applySnapshot(msg.snap)
+	forCode := m.code.open && m.code.req.ID == msg.id
+	switch err := msg.err; {
+	case err == nil:
+		if forCode {
+			m.code.close()
+		}
+		if msg.approve {
+			how := ""
+			if msg.withCode {
+				how = " with code"
+			}
+			m.setStatus(statusSuccess, "approved ✓"+how+": "+msg.title)
+		} else {
+			m.setStatus(statusSuccess, "denied ✗: "+msg.title)
+		}
+	case errors.Is(err, engine.ErrBadCode):
+		if _, still := m.pendingByID(msg.id); forCode && still {
+			// Wrong code: keep the dialog open for another try.
+			m.code.busy = false
+			m.code.err = err.Error()
+			m.code.input.Reset()
+			return cmd
+		}
+		if forCode {
+			m.code.close()
+		}
+		m.addErr(err.Error())
+	case errors.Is(err, engine.ErrCodeRequired):
+		r, still := m.pendingByID(msg.id)
+		if still && m.snap.CodeEnrolled && msg.approve {
+			return tea.Batch(cmd, m.code.openFor(r))
+		}
+		if forCode {
+			m.code.close()
+		}
+		m.addErr(err.Error())
+	case errors.Is(err, engine.ErrNotPending):
+		if forCode {
+			m.code.close()
+		}
+		m.addErr("\"" + msg.title + "\" is no longer waiting (decided, timed out or withdrawn)")
+	case errors.Is(err, engine.ErrKillSwitch):
+		if forCode {
+			m.code.close()
+		}
+		m.addErr("the kill switch is engaged: nothing can be approved until it is released")
+	default:
+		if forCode {
+			m.code.close()
+		}
+		m.addErr("deciding \"" + msg.title + "\": " + err.Error())
+	}
+	return cmd
+}
+
+// onKillSwitch shows the outcome of engaging or releasing the kill switch.
+// The engine reports its own failures as problems, shown in the error area.
+func (m *Model) onKillSwitch(msg killSwitchMsg) tea.Cmd {
+	cmd := m.applySnapshot(msg.snap)
+	switch {
+	case msg.err != nil && msg.engage:
+		m.setStatus(statusHint, "kill switch ENGAGED, with an error (below)")
+	case msg.err != nil:
+		m.setStatus(statusHint, "kill switch still engaged: release failed (below)")
+	case msg.engage:
+		m.setStatus(statusSuccess, "kill switch ENGAGED: "+plural(msg.denied, "waiting request")+" denied")
+	default:
+		m.setStatus(statusSuccess, "kill switch released: requests follow the normal policy again")
+	}
+	return cmd
+}
+
+// onAway shows the outcome of changing the away state.
+func (m *Model) onAway(msg awayMsg) tea.Cmd {
+	cmd := m.applySnapshot(msg.snap)
+	switch {
+	case msg.err != nil:
+		m.setStatus(statusHint, "away state changed, but recording it failed (below)")
+	case msg.away && m.phone:
+		m.setStatus(statusInfo, "away: requests nobody answers here go to the phone")
+	case msg.away:
+		m.setStatus(statusInfo, "away: no phone is configured, so requests wait here until their deadline")
+	default:
+		m.setStatus(statusInfo, "back at the console")
+	}
+	return cmd
+}
+
+// onChain takes a read of the ledger and, for the polling loop, schedules
+// the next one.
+func (m *Model) onChain(msg chainMsg) tea.Cmd {
+	if msg.err != nil {
+		m.ledger.err = msg.err
+	} else {
+		m.ledger.err = nil
+		m.ledger.loaded = true
+		m.ledger.entries = msg.entries
+		m.ledger.setLive(msg.status)
+	}
+	if msg.rearm && m.deps.Chain != nil {
+		return pollChainCmd(m.ctx, m.deps.Chain, m.chainLines(), m.poll)
+	}
+	return nil
+}
+
+// startReverify starts a whole-chain re-verification.
+func (m *Model) startReverify() tea.Cmd {
+	switch {
+	case m.deps.Chain == nil:
+		m.setStatus(statusHint, "no ledger is attached to this console")
+		return nil
+	case m.ledger.running() || m.ledger.starting:
+		m.setStatus(statusHint, "a re-verification is already running")
+		return nil
+	}
+	m.ledger.starting = true
+	return startReverifyCmd(m.ctx, m.deps.Chain)
+}
+
+func (m *Model) onReverifyStarted(msg reverifyStartedMsg) tea.Cmd {
+	m.ledger.starting = false
+	m.ledger.run, m.ledger.done, m.ledger.total = msg.run, 0, 0
+	return waitReverifyCmd(msg.run)
+}
+
+func (m *Model) onReverifyProgress(msg reverifyProgressMsg) tea.Cmd {
+	if msg.run != m.ledger.run {
+		return nil
+	}
+	m.ledger.done, m.ledger.total = msg.done, msg.total
+	return waitReverifyCmd(msg.run)
+}
+
+func (m *Model) onReverifyDone(msg reverifyDoneMsg) tea.Cmd {
+	if msg.run != m.ledger.run {
+		return nil
+	}
+	m.ledger.run = nil
+	if msg.err != nil {
+		m.addErr("re-verifying the chain failed: " + msg.err.Error())
+		return nil
+	}
+	m.ledger.setReverified(msg.status)
+	if s := msg.status; s.Broken() {
+		m.addErr("re-verification: chain BROKEN at " + seqLabel(s.BreakSeq) + ": " + s.BreakReason)
+	} else {
+		m.setStatus(statusSuccess, "chain re-verified from genesis: "+commas(s.Verified)+" entries ✓")
+	}
+	return chainNowCmd(m.ctx, m.deps.Chain, m.chainLines())
+}
