@@ -82,6 +82,7 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 		return fmt.Errorf("request %s: %w", id, ErrNotPending)
 	}
 	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), RecVerdict, a.Via, factors, step)
+	e.remember(p, factors, step)
 	return nil
 }
 

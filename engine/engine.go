@@ -84,6 +84,7 @@ type Engine struct {
 	errs     []Problem
 	conns    int
 	sessions map[string]int // agent session -> live requests
+	recent   map[recentKey]recentApproval
 	closed   bool
 
 	changed chan struct{} // coalescing notification, buffer 1
@@ -113,6 +114,7 @@ func New(opts Options) (*Engine, error) {
 		now:      opts.Now,
 		pending:  map[string]*pending{},
 		sessions: map[string]int{},
+		recent:   map[recentKey]recentApproval{},
 		changed:  make(chan struct{}, 1),
 	}
 	engaged, err := readKillSwitch(opts.KillSwitchFile)

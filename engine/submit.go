@@ -130,9 +130,13 @@ func (e *Engine) Submit(ctx context.Context, req wire.Request) (*Ticket, error) 
 	e.mu.Lock()
 	kill, full := e.kill, len(e.pending) >= e.opts.MaxPending
 	e.mu.Unlock()
+	prior, answered := e.takeRecent(&req.Call)
 	switch {
 	case kill:
 		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, RecVerdict, device.KindEngine, nil, 0)
+	case answered && p.need != config.Block:
+		e.finish(ctx, p, verdict.Approve, "approved moments ago for the same call (request "+prior.requestID+")",
+			RecVerdict, device.KindEngine, prior.factors, 0)
 	case p.need == config.Block:
 		e.finish(ctx, p, verdict.Deny, ReasonPolicy, RecVerdict, device.KindEngine, nil, 0)
 	case p.need == config.Auto:
@@ -170,7 +174,7 @@ func (e *Engine) hold(p *pending) {
 	e.pending[p.id] = p
 	e.order = append(e.order, p.id)
 	e.sessions[p.call.SessionID]++
-	p.timer = time.AfterFunc(time.Until(p.deadline), func() {
+	p.timer = time.AfterFunc(p.deadline.Sub(e.now()), func() {
 		if e.claim(p.id) != nil {
 			e.finish(context.Background(), p, verdict.Deny, ReasonTimeout, RecVerdict, device.KindEngine, nil, 0)
 		}

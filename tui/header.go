@@ -40,6 +40,11 @@ func (m *Model) headerLines(w int) []string {
 	default:
 		segs = append(segs, st.Warn.Render("no code device: run `ony-tui enroll totp`"))
 	}
+	if m.deps.Note != nil {
+		if n := m.deps.Note(); n != "" {
+			segs = append(segs, st.Warn.Render(n))
+		}
+	}
 	return flow(segs, st.Dim.Render(" · "), w)
 }
 

@@ -35,6 +35,9 @@ type Deps struct {
 	NoColor bool
 	// ChainPoll is how often the ledger panel is refreshed; 0 means 500 ms.
 	ChainPoll time.Duration
+	// Note, when set, returns a short line for the header, such as the
+	// demo's current code. It must be cheap and do no I/O.
+	Note func() string
 }
 
 // Console geometry.
