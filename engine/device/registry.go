@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,6 +36,20 @@ type Registry struct {
 	file    string
 	keysDir string
 	now     func() time.Time
+
+	// The parsed file and the secrets read from it are kept while the
+	// file's identity (inode, size, modification time) is unchanged. Every
+	// write is an atomic rename, which changes the inode, so a revocation by
+	// any process is seen at the next lookup.
+	mu      sync.Mutex
+	cached  *registryFile
+	ident   fileIdent
+	secrets map[string][]byte
+}
+
+type fileIdent struct {
+	ino, size uint64
+	mtime     int64
 }
 
 // Open returns the registry stored at file with keys in keysDir. Nothing is
@@ -85,6 +100,38 @@ func (r *Registry) ActiveOf(kind Kind) (Device, error) {
 }
 
 func (r *Registry) read() (registryFile, error) {
+	id, err := identOf(r.file)
+	if err == nil {
+		r.mu.Lock()
+		c := r.cached
+		same := c != nil && r.ident == id
+		r.mu.Unlock()
+		if same {
+			return registryFile{Version: c.Version, Devices: append([]Device(nil), c.Devices...)}, nil
+		}
+	}
+	f, err := r.load()
+	if err != nil {
+		return f, err
+	}
+	if id, err := identOf(r.file); err == nil {
+		r.mu.Lock()
+		r.cached, r.ident, r.secrets = &registryFile{Version: f.Version, Devices: append([]Device(nil), f.Devices...)}, id, nil
+		r.mu.Unlock()
+	}
+	return f, nil
+}
+
+func identOf(path string) (fileIdent, error) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		return fileIdent{}, err
+	}
+	return fileIdent{ino: st.Ino, size: uint64(st.Size), mtime: st.Mtim.Nano()}, nil
+}
+
+// load reads and checks the registry file.
+func (r *Registry) load() (registryFile, error) {
 	b, err := readPrivateFile(r.file, maxRegistrySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return registryFile{Version: fileVersion}, nil
@@ -264,15 +311,31 @@ func (r *Registry) Rotate(id string) (old, repl Device, err error) {
 	return old, repl, err
 }
 
-// Secret returns the secret key of an active device.
+// Secret returns the secret key of a device. Keys read are kept until the
+// registry file changes.
 func (r *Registry) Secret(id string) ([]byte, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("device %q: %w", id, ErrNotFound)
 	}
+	if _, err := r.read(); err != nil { // refreshes the cache if the registry changed
+		return nil, err
+	}
+	r.mu.Lock()
+	if k, ok := r.secrets[id]; ok {
+		r.mu.Unlock()
+		return append([]byte(nil), k...), nil
+	}
+	r.mu.Unlock()
 	b, err := readPrivateFile(r.keyPath(id), 4096)
 	if err != nil {
 		return nil, fmt.Errorf("reading key of device %s: %w", id, err)
 	}
+	r.mu.Lock()
+	if r.secrets == nil {
+		r.secrets = map[string][]byte{}
+	}
+	r.secrets[id] = append([]byte(nil), b...)
+	r.mu.Unlock()
 	return b, nil
 }
 

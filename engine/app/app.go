@@ -1,0 +1,238 @@
+// Package app assembles a running Ony engine from its parts: configuration,
+// taxonomy, audit ledger, device registry, code verifier, engine and socket
+// server. The console, the headless server and the demo all start through
+// it, so they behave the same; the CLI tools open the parts they need with
+// OpenTools.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/engine/server"
+	"github.com/ony-dev/ony-tui/engine/taxonomy"
+	"github.com/ony-dev/ony-tui/engine/totp"
+	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
+)
+
+// Options configure Start.
+type Options struct {
+	Layout paths.Layout
+	// DefaultTaxonomy is the embedded taxonomy.yaml, used unless the config
+	// directory has its own.
+	DefaultTaxonomy []byte
+	// Build names this binary in records and pongs.
+	Build string
+	// Mode is recorded at start: "console", "headless" or "demo".
+	Mode string
+	Now  func() time.Time
+}
+
+// App is a started engine with everything it needs.
+type App struct {
+	Layout   paths.Layout
+	Config   config.Config
+	Taxonomy *Taxonomy
+	Ledger   *ledger.Ledger
+	Journal  Journal
+	Devices  *device.Registry
+	Codes    *totp.Verifier
+	Engine   *engine.Engine
+	Server   *server.Server
+
+	lock *server.Lock
+	mode string
+}
+
+// Start loads and checks everything, and listens on the socket. It refuses
+// to start on any problem: an invalid config or taxonomy, a ledger that
+// does not match its checkpoint, another engine on the same home. It does
+// not serve until Serve is called.
+func Start(ctx context.Context, o Options) (_ *App, err error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	l := o.Layout
+	if err := l.EnsureDirs(); err != nil {
+		return nil, err
+	}
+	a := &App{Layout: l, mode: o.Mode}
+	defer func() {
+		if err != nil {
+			_ = a.release() // undo what was opened; err says why
+		}
+	}()
+	if a.lock, err = server.AcquireLock(l.LockFile); err != nil {
+		return nil, err
+	}
+	if a.Config, err = config.Load(l.ConfigFile); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if a.Taxonomy, err = LoadTaxonomy(l, o.DefaultTaxonomy); err != nil {
+		return nil, err
+	}
+	if a.Ledger, err = OpenLedger(ctx, l); err != nil {
+		return nil, err
+	}
+	a.Journal = Journal{L: a.Ledger}
+	a.Devices = device.Open(l.DevicesFile, l.KeysDir, o.Now)
+	for _, k := range []device.Kind{device.KindEngine, device.KindConsole} {
+		d, created, err := ensure(a.Devices, k)
+		if err != nil {
+			return nil, fmt.Errorf("device registry: %w", err)
+		}
+		if created {
+			if _, err := a.Journal.Append(ctx, engine.Record{Kind: engine.RecDeviceEnrolled, DeviceID: d.ID,
+				Detail: string(k) + " device created"}); err != nil {
+				return nil, fmt.Errorf("recording device %s: %w", d.ID, err)
+			}
+		}
+	}
+	a.Codes = totp.New(a.Devices, CodeStore{L: a.Ledger}, a.Journal, o.Now)
+	a.Engine, err = engine.New(engine.Options{Classifier: a.Taxonomy, Journal: a.Journal, Devices: a.Devices,
+		Config: a.Config, Codes: a.Codes, KillSwitchFile: l.KillSwitch, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range []engine.Record{
+		{Kind: engine.RecConsoleStarted, Detail: fmt.Sprintf("%s started (%s)", o.Mode, o.Build)},
+		{Kind: engine.RecTaxonomyLoaded, Detail: fmt.Sprintf("sha256:%s from %s", a.Taxonomy.SHA256(), a.Taxonomy.Source)},
+	} {
+		if _, err := a.Journal.Append(ctx, r); err != nil {
+			return nil, fmt.Errorf("recording start: %w", err)
+		}
+	}
+	if a.Server, err = server.Listen(l.Socket, a.Engine, server.Options{Build: o.Build}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ensure returns the active device of a kind, creating it if needed.
+func ensure(reg *device.Registry, k device.Kind) (device.Device, bool, error) {
+	d, err := reg.ActiveOf(k)
+	if err == nil {
+		return d, false, nil
+	}
+	if !errors.Is(err, device.ErrNotFound) {
+		return device.Device{}, false, err
+	}
+	d, err = reg.Create(k, string(k)+" on "+hostname())
+	return d, err == nil, err
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "this host"
+	}
+	return h
+}
+
+// Serve answers hooks until ctx ends.
+func (a *App) Serve(ctx context.Context) error { return a.Server.Serve(ctx) }
+
+// Close denies and records every waiting request, records the stop, writes
+// the final checkpoint and releases the home. It is safe to call once.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.Server != nil {
+		_ = a.Server.Close()
+	}
+	if a.Engine != nil {
+		a.Engine.Close(ctx)
+		if _, err := a.Journal.Append(ctx, engine.Record{Kind: engine.RecConsoleStopped, Detail: a.mode + " stopped"}); err != nil {
+			errs = append(errs, fmt.Errorf("recording stop: %w", err))
+		}
+	}
+	if err := a.release(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) release() error {
+	var errs []error
+	if a.Server != nil {
+		_ = a.Server.Close()
+	}
+	if a.Ledger != nil {
+		if err := a.Ledger.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing ledger: %w", err))
+		}
+		a.Ledger = nil
+	}
+	if a.lock != nil {
+		if err := a.lock.Release(); err != nil {
+			errs = append(errs, err)
+		}
+		a.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// LedgerOptions are the ledger's files in a layout.
+func LedgerOptions(l paths.Layout) ledger.Options {
+	return ledger.DefaultOptions(l.KeysDir, l.CheckpointDir)
+}
+
+// OpenLedger opens (creating if needed) the ledger of a layout.
+func OpenLedger(ctx context.Context, l paths.Layout) (*ledger.Ledger, error) {
+	led, err := ledger.Open(ctx, l.LedgerFile, LedgerOptions(l))
+	if err != nil {
+		return nil, fmt.Errorf("audit ledger: %w", err)
+	}
+	return led, nil
+}
+
+// Taxonomy is the loaded taxonomy with where it came from. It implements
+// engine.Classifier.
+type Taxonomy struct {
+	*taxonomy.Taxonomy
+	Source string // the user file's path, or "embedded default"
+}
+
+// Classify implements engine.Classifier.
+func (t *Taxonomy) Classify(c *wire.ToolCall) engine.Classification {
+	r := t.Taxonomy.Classify(c)
+	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk.String(), Target: r.Target, Matcher: r.Matcher}
+}
+
+// LoadTaxonomy loads the user's taxonomy.yaml from the config directory if
+// there is one, and the embedded default otherwise. Any error stops the
+// caller: Ony never runs with a lax taxonomy.
+func LoadTaxonomy(l paths.Layout, embedded []byte) (*Taxonomy, error) {
+	data, src := embedded, "embedded default"
+	b, err := os.ReadFile(l.TaxonomyFile)
+	switch {
+	case err == nil:
+		data, src = b, l.TaxonomyFile
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("reading taxonomy: %w", err)
+	}
+	exe, _ := os.Executable()
+	vars := map[string]string{}
+	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", paths.EnvHome} {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		}
+	}
+	env := taxonomy.Env{Home: os.Getenv("HOME"), OnyRoots: l.Roots(), OnyBinary: exe, Vars: vars}
+	name := src
+	if src == "embedded default" {
+		name = "taxonomy.yaml"
+	}
+	t, err := taxonomy.Load(data, name, env)
+	if err != nil {
+		return nil, fmt.Errorf("taxonomy: %w", err)
+	}
+	return &Taxonomy{Taxonomy: t, Source: src}, nil
+}
