@@ -1,0 +1,152 @@
+package hook_test
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// inputs are one harness's stdin for a low-risk read and for a command the
+// taxonomy does not know (critical, denied at once without a code device).
+var inputs = map[string]struct{ read, unknown, malformed, unknownEvent string }{
+	"claude": {
+		read:         `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls -la"},"tool_use_id":"toolu_01"}`,
+		unknown:      `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"frobnicate --all"},"tool_use_id":"toolu_02"}`,
+		malformed:    `{"session_id":"s1","hook_event_name":"PreToolUse","tool_name":`,
+		unknownEvent: `{"session_id":"s1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}`,
+	},
+	"codex": {
+		read:         `{"session_id":"s1","turn_id":"t1","cwd":"/work/proj","hook_event_name":"PreToolUse","model":"gpt-5","tool_name":"Bash","tool_use_id":"call_1","tool_input":{"command":"ls -la"}}`,
+		unknown:      `{"session_id":"s1","turn_id":"t1","cwd":"/work/proj","hook_event_name":"PreToolUse","model":"gpt-5","tool_name":"Bash","tool_use_id":"call_2","tool_input":{"command":"frobnicate --all"}}`,
+		malformed:    `not json at all`,
+		unknownEvent: `{"session_id":"s1","turn_id":"t1","cwd":"/work/proj","hook_event_name":"Stop","tool_name":"Bash","tool_input":{"command":"ls"}}`,
+	},
+	"cursor": {
+		read:         `{"conversation_id":"c1","generation_id":"g1","hook_event_name":"beforeShellExecution","cursor_version":"3.9.16","workspace_roots":["/work/proj"],"command":"ls -la","cwd":"/work/proj"}`,
+		unknown:      `{"conversation_id":"c1","generation_id":"g1","hook_event_name":"beforeShellExecution","cursor_version":"3.9.16","workspace_roots":["/work/proj"],"command":"frobnicate --all","cwd":"/work/proj"}`,
+		malformed:    `{"hook_event_name":"beforeShellExecution","command":`,
+		unknownEvent: `{"conversation_id":"c1","hook_event_name":"afterFileEdit","cursor_version":"3.9.16","workspace_roots":["/work/proj"]}`,
+	},
+	"gemini": {
+		read:         `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"BeforeTool","timestamp":"2026-06-30T14:22:07Z","tool_name":"run_shell_command","tool_input":{"command":"ls -la"}}`,
+		unknown:      `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"BeforeTool","timestamp":"2026-06-30T14:22:07Z","tool_name":"run_shell_command","tool_input":{"command":"frobnicate --all"}}`,
+		malformed:    `[]`,
+		unknownEvent: `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"AfterTool","tool_name":"run_shell_command","tool_input":{"command":"ls"}}`,
+	},
+	"copilot": {
+		read:         `{"sessionId":"s1","timestamp":1782829327000,"cwd":"/work/proj","toolName":"bash","toolArgs":{"command":"ls -la"}}`,
+		unknown:      `{"sessionId":"s1","timestamp":1782829327000,"cwd":"/work/proj","toolName":"bash","toolArgs":"{\"command\":\"frobnicate --all\"}"}`,
+		malformed:    `{"sessionId":`,
+		unknownEvent: `{"hook_event_name":"SessionStart","session_id":"s1","timestamp":"2026-06-30T14:22:07Z","cwd":"/work/proj"}`,
+	},
+}
+
+func TestHookEndToEnd(t *testing.T) {
+	home := newHome(t, "")
+	serve(t, home)
+	for harness, in := range inputs {
+		t.Run(harness, func(t *testing.T) {
+			if d := decision(t, harness, runHook(t, home, harness, in.read)); d != "allow" {
+				t.Errorf("low-risk read: %s", d)
+			}
+			r := runHook(t, home, harness, in.unknown)
+			if d := decision(t, harness, r); d != "deny" {
+				t.Errorf("unknown command: %s", d)
+			}
+			if !strings.Contains(r.stdout+r.stderr, "enroll totp") {
+				t.Errorf("unknown command deny does not say what to do: %s %s", r.stdout, r.stderr)
+			}
+			if d := decision(t, harness, runHook(t, home, harness, in.malformed)); d != "deny" {
+				t.Errorf("malformed stdin: %s", d)
+			}
+			if d := decision(t, harness, runHook(t, home, harness, in.unknownEvent)); d != "deny" {
+				t.Errorf("unknown event: %s", d)
+			}
+			big := `{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"` + strings.Repeat("a", 65<<20) + `"}}`
+			if d := decision(t, harness, runHook(t, home, harness, big)); d != "deny" {
+				t.Errorf("oversized stdin: %s", d)
+			}
+		})
+	}
+}
+
+func TestHookWithoutConsoleDenies(t *testing.T) {
+	home := newHome(t, "")
+	for harness, in := range inputs {
+		r := runHook(t, home, harness, in.read)
+		if d := decision(t, harness, r); d != "deny" {
+			t.Errorf("%s with no console: %s", harness, d)
+		}
+		if !strings.Contains(r.stdout+r.stderr, "not running") {
+			t.Errorf("%s: reason does not say the console is not running: %s", harness, r.stdout)
+		}
+	}
+}
+
+func TestHookConnectionRefusedDenies(t *testing.T) {
+	home := newHome(t, "")
+	run := filepath.Join(home, "run")
+	_ = os.MkdirAll(run, 0o700)
+	// A socket file with nobody listening: what a crashed console leaves.
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath(home), Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if d := decision(t, "claude", runHook(t, home, "claude", inputs["claude"].read)); d != "deny" {
+		t.Fatalf("connection refused: %s", d)
+	}
+}
+
+func TestUnknownHarnessExitsTwo(t *testing.T) {
+	home := newHome(t, "")
+	r := runHook(t, home, "windsurf", `{}`)
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown harness") {
+		t.Fatalf("unknown harness: %+v", r)
+	}
+	r = runHook(t, home, "claude", inputs["claude"].read, "--bogus")
+	if decision(t, "claude", r) != "deny" || !strings.Contains(r.stdout, "bad hook arguments") {
+		t.Fatalf("bad flag: %+v", r)
+	}
+}
+
+// TestDeadlineDenies: a high-risk call nobody approves is denied, signed, by
+// the engine before the hook's own deadline.
+func TestDeadlineDenies(t *testing.T) {
+	home := newHome(t, "deadline: 5s\nhook_deadline: 8s\n")
+	serve(t, home)
+	in := `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ./build"},"tool_use_id":"toolu_9"}`
+	start := time.Now()
+	r := runHook(t, home, "claude", in)
+	if d := decision(t, "claude", r); d != "deny" || !strings.Contains(r.stdout, "timed out") {
+		t.Fatalf("deadline: %s %s", r.stdout, r.stderr)
+	}
+	if el := time.Since(start); el < 4*time.Second || el > 8*time.Second {
+		t.Fatalf("denied after %s, want about 5s", el)
+	}
+}
+
+// TestConsoleKilledMidRequest kills -9 the engine while a hook waits.
+func TestConsoleKilledMidRequest(t *testing.T) {
+	home := newHome(t, "")
+	srv := serve(t, home)
+	in := `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ./build"},"tool_use_id":"toolu_9"}`
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		_ = srv.Process.Signal(syscall.SIGKILL)
+	}()
+	r := runHook(t, home, "claude", in)
+	if d := decision(t, "claude", r); d != "deny" {
+		t.Fatalf("console killed: %s", d)
+	}
+	// A new console starts on the same home after the crash.
+	serve(t, home)
+	if d := decision(t, "claude", runHook(t, home, "claude", inputs["claude"].read)); d != "allow" {
+		t.Fatalf("after restart: %s", d)
+	}
+}

@@ -1,0 +1,49 @@
+package hook
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Main runs `ony-tui hook <harness> [--home DIR] [--deadline DURATION]` with
+// its arguments parsed by hand (no flag package: a flag error must never end
+// in an exit code a harness reads as "proceed"). Bad arguments deny.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	opts := Options{}
+	var problems []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		switch {
+		case name == "--home" || name == "--deadline":
+			if !hasVal {
+				if i+1 >= len(args) {
+					problems = append(problems, name+" needs a value")
+					continue
+				}
+				i++
+				val = args[i]
+			}
+			if name == "--home" {
+				opts.Home = val
+			} else if d, err := time.ParseDuration(val); err != nil || d <= 0 {
+				problems = append(problems, fmt.Sprintf("--deadline %q is not a duration", val))
+			} else {
+				opts.Deadline = d
+			}
+		case strings.HasPrefix(a, "-"):
+			problems = append(problems, "unknown flag "+a)
+		case opts.Harness == "":
+			opts.Harness = a
+		default:
+			problems = append(problems, "unexpected argument "+a)
+		}
+	}
+	if len(problems) > 0 {
+		opts.ArgError = "bad hook arguments: " + strings.Join(problems, "; ") + "; reinstall with `ony-tui install <harness>`"
+	}
+	return Run(context.Background(), opts, stdin, stdout, stderr)
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ony-dev/ony-tui/engine/app"
+	"github.com/ony-dev/ony-tui/ledger/ledgercli"
+)
+
+func newVerifyCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
+	var o ledgercli.VerifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Recompute the audit ledger's hash chain and check it against the signed checkpoints",
+		Long: `Recomputes every entry's keyed hash from the first (or --from) to the last,
+checks every link, and compares the ledger with the signed checkpoints, which
+catch deleted tail entries and a file replaced by an older copy. The first
+problem is named with its entry number and reason.
+
+Exit codes: 0 intact, 1 tampered, 2 could not check (missing file, wrong key,
+unreadable). --json prints one object (schema in docs/LEDGER-FORMAT.md).`,
+		Example: `  ony-tui verify
+  ony-tui verify --json
+  ony-tui verify --db copy/ledger.db --key copy/audit.key --checkpoint copy/latest --checkpoint-key copy/checkpoint.pub`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.layout()
+			if err != nil {
+				return err
+			}
+			lo := app.LedgerOptions(l)
+			if o.DB == "" {
+				o.DB = l.LedgerFile
+			}
+			if o.AuditKeyFile == "" {
+				o.AuditKeyFile = lo.AuditKeyFile
+			}
+			if o.CheckpointVerifierFile == "" {
+				o.CheckpointVerifierFile = lo.CheckpointVerifierFile
+			}
+			if o.CheckpointFile == "" {
+				o.CheckpointDir = l.CheckpointDir
+			}
+			if code := ledgercli.Verify(cmd.Context(), o, stdout, stderr); code != 0 {
+				return exitError{code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.DB, "db", "", "ledger file (default: this home's)")
+	f.StringVar(&o.AuditKeyFile, "key", "", "audit key file (default: this home's)")
+	f.StringVar(&o.CheckpointFile, "checkpoint", "", "a signed checkpoint file to check against (default: this home's checkpoints)")
+	f.StringVar(&o.CheckpointVerifierFile, "checkpoint-key", "", "checkpoint verifier (public) key file (default: this home's)")
+	f.Uint64Var(&o.From, "from", 0, "first entry to check (trusting the stored hash of the one before)")
+	f.BoolVar(&o.JSON, "json", false, "print one JSON object for scripts")
+	return cmd
+}
+
+func newLogCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
+	var o ledgercli.LogOptions
+	cmd := &cobra.Command{
+		Use:   "log",
+		Short: "List audit ledger entries with their verification status",
+		Example: `  ony-tui log --limit 20
+  ony-tui log --since 2h --decision deny
+  ony-tui log --json --follow | jq .`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.layout()
+			if err != nil {
+				return err
+			}
+			if o.DB == "" {
+				o.DB = l.LedgerFile
+			}
+			if o.AuditKeyFile == "" {
+				o.AuditKeyFile = app.LedgerOptions(l).AuditKeyFile
+			}
+			if code := ledgercli.Log(cmd.Context(), o, stdout, stderr); code != 0 {
+				return exitError{code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.DB, "db", "", "ledger file (default: this home's)")
+	f.StringVar(&o.AuditKeyFile, "key", "", "audit key file (default: this home's)")
+	f.BoolVar(&o.JSON, "json", false, "JSON Lines, one entry per line")
+	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new entries")
+	f.StringVar(&o.Since, "since", "", "entries from a seq (40), a duration (2h) or an RFC 3339 time on")
+	f.StringVar(&o.Action, "action", "", "only this action (e.g. git.push.force)")
+	f.StringVar(&o.Decision, "decision", "", "only this decision (approve, deny)")
+	f.IntVarP(&o.Limit, "limit", "n", 0, "only the last N matching entries")
+	return cmd
+}

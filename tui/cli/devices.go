@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ony-dev/ony-tui/engine"
+)
+
+func newDevicesCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "devices",
+		Short: "List, revoke or rotate approval devices",
+		Long: `Every approver is a device with its own key: the console keypad, the engine's
+automatic allows, the authenticator app, a YubiKey, the phone. Revoking a
+device makes its verdicts stop verifying at once, in every hook.`,
+		Example: `  ony-tui devices
+  ony-tui devices revoke dev_2b7e4a90
+  ony-tui devices rotate dev_2b7e4a90`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.layout()
+			if err != nil {
+				return err
+			}
+			t := &tools{layout: l}
+			t.devices = deviceRegistry(l)
+			ds, err := t.devices.List()
+			if err != nil {
+				return err
+			}
+			if len(ds) == 0 {
+				fmt.Fprintln(stdout, "no devices yet: start the console once (ony-tui) to create them")
+				return nil
+			}
+			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tKIND\tLABEL\tCREATED\tSTATUS\tKEY")
+			for _, d := range ds {
+				status := "active"
+				if d.Revoked != nil {
+					status = "revoked " + d.Revoked.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Label, d.Created.Local().Format(time.DateTime), status, d.KeyID)
+			}
+			return w.Flush()
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke <device-id>",
+		Short: "Revoke a device: its verdicts stop verifying at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireTerminal(); err != nil {
+				return err
+			}
+			t, err := g.openTools(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			d, err := t.devices.Revoke(args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := t.journal.Append(cmd.Context(), engine.Record{Kind: engine.RecDeviceRevoked, DeviceID: d.ID,
+				Detail: fmt.Sprintf("%s device revoked at the terminal", d.Kind)}); err != nil {
+				return fmt.Errorf("device %s revoked, but recording it failed: %w", d.ID, err)
+			}
+			fmt.Fprintf(stdout, "revoked %s (%s, %s)\n", d.ID, d.Kind, d.Label)
+			if d.Kind == "console" || d.Kind == "engine" {
+				fmt.Fprintln(stderr, "ony-tui: hint: a running console cannot sign with it any more; restart it (ony-tui) to create a new one, or use `ony-tui devices rotate` next time")
+			}
+			return nil
+		},
+	}
+	rotate := &cobra.Command{
+		Use:   "rotate <device-id>",
+		Short: "Give a device a new key and revoke the old one",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireTerminal(); err != nil {
+				return err
+			}
+			t, err := g.openTools(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			old, repl, err := t.devices.Rotate(args[0])
+			if err != nil {
+				return err
+			}
+			for _, r := range []engine.Record{
+				{Kind: engine.RecDeviceEnrolled, DeviceID: repl.ID, Detail: "rotated from " + old.ID},
+				{Kind: engine.RecDeviceRevoked, DeviceID: old.ID, Detail: "rotated to " + repl.ID},
+			} {
+				if _, err := t.journal.Append(cmd.Context(), r); err != nil {
+					return fmt.Errorf("rotation done, but recording it failed: %w", err)
+				}
+			}
+			fmt.Fprintf(stdout, "rotated %s -> %s (%s)\n", old.ID, repl.ID, repl.Kind)
+			return nil
+		},
+	}
+	cmd.AddCommand(revoke, rotate)
+	return cmd
+}

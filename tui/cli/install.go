@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/hook/harness"
+	"github.com/ony-dev/ony-tui/hook/install"
+)
+
+// binaryPath is the absolute, symlink-resolved path of this binary, which
+// the hook entries run.
+func binaryPath() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding this binary: %w", err)
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	return filepath.Abs(exe)
+}
+
+// onyHome is the home to pin in hook entries: the --home flag or ONY_HOME,
+// made absolute; empty for the XDG default.
+func (g *globals) onyHome() (string, error) {
+	h := g.home
+	if h == "" {
+		h = os.Getenv(paths.EnvHome)
+	}
+	if h == "" {
+		return "", nil
+	}
+	return filepath.Abs(h)
+}
+
+func (g *globals) installOptions(harnessName, project string, dryRun bool) (install.Options, error) {
+	l, err := g.layout()
+	if err != nil {
+		return install.Options{}, err
+	}
+	cfg, err := config.Load(l.ConfigFile)
+	if err != nil {
+		return install.Options{}, err
+	}
+	bin, err := binaryPath()
+	if err != nil {
+		return install.Options{}, err
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return install.Options{}, fmt.Errorf("finding your home directory: %w", err)
+	}
+	onyHome, err := g.onyHome()
+	if err != nil {
+		return install.Options{}, err
+	}
+	if project != "" {
+		if project, err = filepath.Abs(project); err != nil {
+			return install.Options{}, err
+		}
+	}
+	return install.Options{Harness: harnessName, Binary: bin, HomeDir: home, ProjectDir: project, OnyHome: onyHome,
+		Deadline: cfg.HookDeadline, DryRun: dryRun, Getenv: os.Getenv}, nil
+}
+
+func newInstallCmd(g *globals, stdout, stderr io.Writer, add bool) *cobra.Command {
+	var project string
+	var dryRun bool
+	use, short, verb := "install", "Gate an agent harness's tool calls through Ony", "installed"
+	if !add {
+		use, short, verb = "uninstall", "Remove Ony's hook from an agent harness", "uninstalled"
+	}
+	cmd := &cobra.Command{
+		Use:   use + " <harness>...",
+		Short: short,
+		Long: fmt.Sprintf(`%s Ony's hook in the user config of each harness (or of a project with
+--project). Harnesses: %s. The file is edited in place, keeping every
+other setting byte for byte, and backed up first. install turns on the
+harness's fail-closed switch where one exists and says plainly which
+harnesses stay fail-open if the binary disappears.`, strings.ToUpper(use[:1])+use[1:]+"s", strings.Join(harness.Names(), ", ")),
+		Example: fmt.Sprintf(`  ony-tui %[1]s claude
+  ony-tui %[1]s codex cursor gemini copilot
+  ony-tui %[1]s claude --project . --dry-run`, use),
+		Args:      cobra.MinimumNArgs(1),
+		ValidArgs: harness.Names(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			failed := false
+			for _, h := range args {
+				o, err := g.installOptions(h, project, dryRun)
+				if err != nil {
+					return err
+				}
+				var res install.Result
+				if add {
+					res, err = install.Install(o)
+				} else {
+					res, err = install.Uninstall(o)
+				}
+				if err != nil {
+					fmt.Fprintf(stderr, "ony-tui: error: %s: %v\n", h, err)
+					failed = true
+					continue
+				}
+				if dryRun {
+					if res.Diff == "" {
+						fmt.Fprintf(stdout, "%s: %s already says this; nothing to change\n", h, res.File)
+					} else {
+						fmt.Fprint(stdout, res.Diff)
+					}
+					continue
+				}
+				fmt.Fprintf(stdout, "%s: %s %s\n", h, verb, res.File)
+				if res.Summary != "" {
+					fmt.Fprintln(stdout, indent(res.Summary))
+				}
+			}
+			if failed {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&project, "project", "", "edit this project's config instead of your user config")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the change as a diff and write nothing")
+	return cmd
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + l
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,120 @@
+// Package cli is ony-tui's command tree: the console, the headless server,
+// install, doctor, verify, log, explain, devices, enroll, unlock and demo.
+// The hook command is dispatched by main before this tree is built.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ony-dev/ony-tui/engine/paths"
+)
+
+// Build describes the binary the commands run in.
+type Build struct {
+	Version         string
+	DefaultTaxonomy []byte // the embedded taxonomy.yaml
+}
+
+// Run executes the command line and returns the exit code.
+func Run(b Build, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot(b, stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(stderr, "ony-tui: error: %v\n", err)
+		return 1
+	}
+}
+
+// exitError carries an exit code chosen by a command.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// globals are the flags every command shares.
+type globals struct {
+	home  string
+	build Build
+}
+
+func (g *globals) layout() (paths.Layout, error) { return paths.Resolve(g.home, os.Getenv) }
+
+func newRoot(b Build, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{build: b}
+	root := &cobra.Command{
+		Use:   "ony-tui",
+		Short: "Ony: the approval console an autonomous coding agent cannot talk around",
+		Long: `ony-tui is Ony's terminal approval console. Agent harnesses run
+"ony-tui hook <harness>" before every tool call; the console derives the real
+risk itself, lets low-risk work through, holds the rest for your approval
+(critical actions also need a 6-digit code), signs every verdict and records
+it in a tamper-evident ledger.`,
+		Example: `  ony-tui                     # the console, in this terminal
+  ony-tui install claude      # gate Claude Code's tool calls
+  ony-tui enroll totp         # add the 6-digit code for critical actions
+  ony-tui verify --json       # audit the ledger from a script`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(cmd.Context(), g, stdout, stderr, "console")
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&g.home, "home", "", "put all of Ony's files under this directory (also ONY_HOME)")
+	root.AddCommand(
+		newServeCmd(g, stderr),
+		newHookCmd(),
+		newInstallCmd(g, stdout, stderr, true),
+		newInstallCmd(g, stdout, stderr, false),
+		newDoctorCmd(g, stdout, stderr),
+		newVerifyCmd(g, stdout, stderr),
+		newLogCmd(g, stdout, stderr),
+		newExplainCmd(g, stdin, stdout),
+		newDevicesCmd(g, stdout, stderr),
+		newEnrollCmd(g, stdin, stdout),
+		newUnlockCmd(g, stdin, stdout),
+		newDemoCmd(g, stdout, stderr),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the version",
+			Args:  cobra.NoArgs,
+			Run:   func(*cobra.Command, []string) { fmt.Fprintln(stdout, "ony-tui", b.Version) },
+		},
+	)
+	return root
+}
+
+// newHookCmd exists for help and completion; main dispatches "hook" itself.
+func newHookCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "hook <harness> [--home DIR] [--deadline DURATION]",
+		Short: "Decide one tool call for an agent harness (run by the harness, not by you)",
+		Long: `Reads the harness's hook input on stdin, asks the console, verifies the
+signed verdict and answers allow or deny in the harness's own encoding.
+Harnesses: claude, codex, cursor, gemini, copilot. It fails closed: no console,
+a bad verdict, a timeout or bad input all deny.`,
+		Example: `  echo '{"hook_event_name":"PreToolUse",...}' | ony-tui hook claude`,
+		RunE: func(*cobra.Command, []string) error {
+			return errors.New("hook is dispatched before the command tree")
+		},
+	}
+}

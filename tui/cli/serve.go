@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ony-dev/ony-tui/engine/app"
+)
+
+func newServeCmd(g *globals, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the engine without a screen",
+		Long: `Runs the same engine as the console, on the same socket and ledger, with no
+screen. Requests that policy allows are answered; requests that need a human
+wait for another channel and are denied at their deadline.`,
+		Example: `  ony-tui serve &
+  ONY_HOME=/tmp/ony ony-tui serve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.layout()
+			if err != nil {
+				return err
+			}
+			a, err := app.Start(cmd.Context(), app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy,
+				Build: g.build.Version, Mode: "headless"})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "ony-tui: serving on %s (headless)\n", l.Socket)
+			serr := a.Serve(cmd.Context())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := a.Close(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintln(stderr, "ony-tui: stopped; waiting requests were denied and recorded")
+			return serr
+		},
+	}
+}

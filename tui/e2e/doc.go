@@ -1,0 +1,4 @@
+// Package e2e holds the console's end-to-end tests: the real ony-tui binary
+// in a real terminal (tmux), driven by keys, with real hook processes sending
+// requests over the real socket. It has no code of its own.
+package e2e

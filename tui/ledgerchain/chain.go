@@ -1,0 +1,149 @@
+// Package ledgerchain connects the console's ledger panel to the audit
+// ledger. New entries are checked as they arrive by the ledger's own
+// incremental Verifier (the same code `ony-tui verify` runs), the visible
+// tail is re-checked on every poll so an entry edited underneath shows at
+// once, and a full re-verification streams the whole file.
+package ledgerchain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ony-dev/ony-tui/ledger"
+	"github.com/ony-dev/ony-tui/tui"
+)
+
+// catchUpBatch is how many new entries one poll reads at a time.
+const catchUpBatch = 4096
+
+// Chain implements tui.Chain over an open ledger.
+type Chain struct {
+	l    *ledger.Ledger
+	path string
+	key  []byte
+	opts func() (ledger.VerifyOptions, error) // fresh checkpoints for a full verify
+
+	mu   sync.Mutex
+	v    *ledger.Verifier
+	seen uint64 // last seq given to v
+	full *ledger.Report
+}
+
+var _ tui.Chain = (*Chain)(nil)
+
+// New returns a Chain. key is the audit key; opts returns the options of a
+// full verification (key and current checkpoints).
+func New(l *ledger.Ledger, path string, key []byte, opts func() (ledger.VerifyOptions, error)) *Chain {
+	return &Chain{l: l, path: path, key: key, opts: opts, v: ledger.NewVerifier(key, 1, ledger.Hash{})}
+}
+
+// Latest implements tui.Chain.
+func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainStatus, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		es, err := c.l.Since(ctx, c.seen, catchUpBatch)
+		if err != nil {
+			return nil, tui.ChainStatus{}, fmt.Errorf("reading the ledger: %w", err)
+		}
+		for _, e := range es {
+			_ = c.v.Check(e) // the verifier keeps the first break and counts the rest
+			c.seen = e.Seq
+		}
+		if len(es) < catchUpBatch {
+			break
+		}
+	}
+	tail, err := c.l.Tail(ctx, n)
+	if err != nil {
+		return nil, tui.ChainStatus{}, fmt.Errorf("reading the ledger: %w", err)
+	}
+	st := c.status()
+	// Re-check the visible window on its own: an entry edited after it was
+	// verified shows here on the next poll.
+	var win *ledger.ChainError
+	if len(tail) > 0 {
+		wv := ledger.NewVerifier(c.key, tail[0].Seq, tail[0].Prev)
+		for _, e := range tail {
+			if err := wv.Check(e); err != nil {
+				var ce *ledger.ChainError
+				if errors.As(err, &ce) && win == nil {
+					win = ce
+				}
+			}
+		}
+	}
+	if win != nil && (st.BreakSeq == 0 || win.Seq < st.BreakSeq) {
+		st.BreakSeq, st.BreakReason = win.Seq, win.Explain()
+		st.Verified = min(st.Verified, win.Seq-1)
+	}
+	out := make([]tui.ChainEntry, 0, len(tail))
+	for _, e := range tail {
+		ce := tui.ChainEntry{Seq: e.Seq, Kind: e.Kind.String(), Action: e.Action, Decision: e.Decision,
+			Prev: e.Prev.String(), Hash: e.Hash.String()}
+		switch {
+		case st.BreakSeq != 0 && e.Seq >= st.BreakSeq:
+			ce.Broken = true
+		case e.Seq <= st.Verified:
+			ce.Verified = true
+		}
+		out = append(out, ce)
+	}
+	if st.BreakSeq != 0 && st.Entries > st.BreakSeq {
+		st.AfterBreak = st.Entries - st.BreakSeq // every later entry no longer verifies
+	}
+	return out, st, nil
+}
+
+// status summarises the incremental verifier and the writer's checkpoint.
+func (c *Chain) status() tui.ChainStatus {
+	seq, head := c.v.Head()
+	st := tui.ChainStatus{Entries: c.seen, Verified: c.v.Verified(), Head: head.String()}
+	if seq == 0 {
+		st.Head = ""
+	}
+	if e := c.v.Err(); e != nil {
+		st.BreakSeq, st.BreakReason = e.Seq, e.Explain()
+	}
+	if c.full != nil && c.full.Break != nil && (st.BreakSeq == 0 || c.full.Break.Seq < st.BreakSeq) {
+		st.BreakSeq, st.BreakReason = c.full.Break.Seq, c.full.Break.Explain()
+		st.Verified = min(st.Verified, c.full.Verified)
+	}
+	ws := c.l.Status()
+	switch {
+	case ws.CheckpointErr != nil:
+		st.Checkpoint = "write failed: " + ws.CheckpointErr.Error()
+	case ws.Checkpoint != nil:
+		st.Checkpoint = fmt.Sprintf("size %d signed", ws.Checkpoint.Size)
+	}
+	return st
+}
+
+// Reverify implements tui.Chain: it streams the whole file through the
+// verifier and compares it with the signed checkpoints.
+func (c *Chain) Reverify(ctx context.Context, progress func(done, total uint64)) (tui.ChainStatus, error) {
+	opts, err := c.opts()
+	if err != nil {
+		return tui.ChainStatus{}, err
+	}
+	r, err := ledger.Verify(ctx, c.path, opts, progress)
+	if err != nil {
+		return tui.ChainStatus{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.full = &r
+	st := tui.ChainStatus{Entries: r.Entries, Verified: r.Verified, Head: r.Head.Hash.String()}
+	if p := r.Problem(); p != nil {
+		st.BreakSeq, st.BreakReason, st.AfterBreak = p.Seq, p.Explain(), r.BadAfter
+	}
+	if cp := r.Checkpoint; cp.Latest != nil {
+		st.Checkpoint = fmt.Sprintf("size %d ok", cp.Latest.Size)
+		if cp.Problem != nil {
+			st.Checkpoint = "problem: " + cp.Problem.Explain()
+		}
+	}
+	return st, nil
+}
