@@ -40,13 +40,13 @@ func TestMain(m *testing.M) {
 
 // term is one tmux session on its own server socket.
 type term struct {
-	t       *testing.T
+	t       testing.TB
 	server  string
 	session string
 }
 
 // startTerm runs argv in a new detached tmux session of w×h cells.
-func startTerm(t *testing.T, w, h int, env []string, argv ...string) *term {
+func startTerm(t testing.TB, w, h int, env []string, argv ...string) *term {
 	t.Helper()
 	tm := &term{t: t, server: fmt.Sprintf("ony-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), session: "ony"}
 	// remain-on-exit must hold from the start: a short command would end,
