@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/enginetest"
 	"github.com/ony-dev/ony-tui/engine/verdict"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
@@ -204,17 +205,9 @@ func TestHookRefusesServerOfAnotherUser(t *testing.T) {
 	}
 	r := newRogue(t)
 	run := filepath.Join(r.home, "run")
-	openUp(run)
+	enginetest.OpenUp(run)
 	_ = os.Chmod(run, 0o777)
-	exe := filepath.Join(t.TempDir(), "rogue.test")
-	b, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(exe, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	openUp(exe)
+	exe := enginetest.RunnableByOthers(t)
 	cmd := exec.Command(exe, "-test.run=^TestForeignListener$")
 	cmd.Dir = filepath.Dir(exe)
 	cmd.Env = []string{envForeign + "=" + sockPath(r.home)}
@@ -269,14 +262,6 @@ func TestForeignListener(t *testing.T) {
 	buf := make([]byte, 65536)
 	n, _ := c.Read(buf)
 	fmt.Println("GOT", n)
-}
-
-// openUp makes every directory above path (below the temp dir) traversable.
-func openUp(path string) {
-	tmp := filepath.Clean(os.TempDir())
-	for d := filepath.Dir(path); strings.HasPrefix(d, tmp+"/"); d = filepath.Dir(d) {
-		_ = os.Chmod(d, 0o755)
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,4 +58,30 @@ func Registry(t testing.TB) (*device.Registry, string) {
 		}
 	}
 	return reg, dir
+}
+
+// RunnableByOthers copies the running test binary where another user can
+// execute it (test binaries live in a private build directory) and returns
+// its path. Tests use it to run a peer as another uid.
+func RunnableByOthers(t testing.TB) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "peer.test")
+	b, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	OpenUp(exe)
+	return exe
+}
+
+// OpenUp makes every directory above path, below the system temporary
+// directory, traversable by other users.
+func OpenUp(path string) {
+	tmp := filepath.Clean(os.TempDir())
+	for d := filepath.Dir(path); strings.HasPrefix(d, tmp+"/"); d = filepath.Dir(d) {
+		_ = os.Chmod(d, 0o755)
+	}
 }

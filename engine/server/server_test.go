@@ -292,19 +292,9 @@ func TestOtherUserRefused(t *testing.T) {
 		return
 	}
 	s := start(t)
-	openUp(s.sock)
+	enginetest.OpenUp(s.sock)
 	_ = os.Chmod(s.sock, 0o666)
-	// The test binary lives in a private build directory: copy it where
-	// the other user can run it.
-	bin := filepath.Join(t.TempDir(), "peer.test")
-	b, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	openUp(bin)
+	bin := enginetest.RunnableByOthers(t)
 	cmd := exec.Command(bin, "-test.run=^TestPeerClient$")
 	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = append(os.Environ(), "ONY_PEER_CLIENT="+s.sock)
@@ -342,13 +332,4 @@ func TestPeerClient(t *testing.T) {
 		return
 	}
 	t.Fatal("the engine answered a client of another uid")
-}
-
-// openUp makes every directory above path (below the system temp dir)
-// traversable by other users.
-func openUp(path string) {
-	tmp := filepath.Clean(os.TempDir())
-	for d := filepath.Dir(path); strings.HasPrefix(d, tmp+"/"); d = filepath.Dir(d) {
-		_ = os.Chmod(d, 0o755)
-	}
 }

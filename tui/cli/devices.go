@@ -27,9 +27,7 @@ device makes its verdicts stop verifying at once, in every hook.`,
 			if err != nil {
 				return err
 			}
-			t := &tools{layout: l}
-			t.devices = deviceRegistry(l)
-			ds, err := t.devices.List()
+			ds, err := deviceRegistry(l).List()
 			if err != nil {
 				return err
 			}
@@ -54,27 +52,21 @@ device makes its verdicts stop verifying at once, in every hook.`,
 		Short: "Revoke a device: its verdicts stop verifying at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireTerminal(); err != nil {
-				return err
-			}
-			t, err := g.openTools(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			d, err := t.devices.Revoke(args[0])
-			if err != nil {
-				return err
-			}
-			if _, err := t.journal.Append(cmd.Context(), engine.Record{Kind: engine.RecDeviceRevoked, DeviceID: d.ID,
-				Detail: fmt.Sprintf("%s device revoked at the terminal", d.Kind)}); err != nil {
-				return fmt.Errorf("device %s revoked, but recording it failed: %w", d.ID, err)
-			}
-			fmt.Fprintf(stdout, "revoked %s (%s, %s)\n", d.ID, d.Kind, d.Label)
-			if d.Kind == "console" || d.Kind == "engine" {
-				fmt.Fprintln(stderr, "ony-tui: hint: a running console cannot sign with it any more; restart it (ony-tui) to create a new one, or use `ony-tui devices rotate` next time")
-			}
-			return nil
+			return g.manage(cmd.Context(), func(t *tools) error {
+				d, err := t.devices.Revoke(args[0])
+				if err != nil {
+					return err
+				}
+				if _, err := t.journal.Append(cmd.Context(), engine.Record{Kind: engine.RecDeviceRevoked, DeviceID: d.ID,
+					Detail: fmt.Sprintf("%s device revoked at the terminal", d.Kind)}); err != nil {
+					return fmt.Errorf("device %s revoked, but recording it failed: %w", d.ID, err)
+				}
+				fmt.Fprintf(stdout, "revoked %s (%s, %s)\n", d.ID, d.Kind, d.Label)
+				if d.Kind == "console" || d.Kind == "engine" {
+					fmt.Fprintln(stderr, "ony-tui: hint: a running console cannot sign with it any more; restart it (ony-tui) to create a new one, or use `ony-tui devices rotate` next time")
+				}
+				return nil
+			})
 		},
 	}
 	rotate := &cobra.Command{
@@ -82,28 +74,22 @@ device makes its verdicts stop verifying at once, in every hook.`,
 		Short: "Give a device a new key and revoke the old one",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireTerminal(); err != nil {
-				return err
-			}
-			t, err := g.openTools(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			old, repl, err := t.devices.Rotate(args[0])
-			if err != nil {
-				return err
-			}
-			for _, r := range []engine.Record{
-				{Kind: engine.RecDeviceEnrolled, DeviceID: repl.ID, Detail: "rotated from " + old.ID},
-				{Kind: engine.RecDeviceRevoked, DeviceID: old.ID, Detail: "rotated to " + repl.ID},
-			} {
-				if _, err := t.journal.Append(cmd.Context(), r); err != nil {
-					return fmt.Errorf("rotation done, but recording it failed: %w", err)
+			return g.manage(cmd.Context(), func(t *tools) error {
+				old, repl, err := t.devices.Rotate(args[0])
+				if err != nil {
+					return err
 				}
-			}
-			fmt.Fprintf(stdout, "rotated %s -> %s (%s)\n", old.ID, repl.ID, repl.Kind)
-			return nil
+				for _, r := range []engine.Record{
+					{Kind: engine.RecDeviceEnrolled, DeviceID: repl.ID, Detail: "rotated from " + old.ID},
+					{Kind: engine.RecDeviceRevoked, DeviceID: old.ID, Detail: "rotated to " + repl.ID},
+				} {
+					if _, err := t.journal.Append(cmd.Context(), r); err != nil {
+						return fmt.Errorf("rotation done, but recording it failed: %w", err)
+					}
+				}
+				fmt.Fprintf(stdout, "rotated %s -> %s (%s)\n", old.ID, repl.ID, repl.Kind)
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(revoke, rotate)

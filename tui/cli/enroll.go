@@ -28,23 +28,17 @@ again replaces the previous app. The secret is never shown again.`,
   ony-tui enroll totp --label "alice's phone"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireTerminal(); err != nil {
+			return g.manage(cmd.Context(), func(t *tools) error {
+				if label == "" {
+					label = hostLabel()
+				}
+				_, err := totp.Enroll(cmd.Context(), totp.EnrollOptions{Registry: t.devices, Journal: t.journal,
+					Label: label, In: stdin, Out: stdout, Color: useColor()})
+				if errors.Is(err, totp.ErrEnrollAborted) {
+					return fmt.Errorf("%w\nhint: check that the phone's clock is right and type the code the app shows now", err)
+				}
 				return err
-			}
-			t, err := g.openTools(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			if label == "" {
-				label = hostLabel()
-			}
-			_, err = totp.Enroll(cmd.Context(), totp.EnrollOptions{Registry: t.devices, Journal: t.journal,
-				Label: label, In: stdin, Out: stdout, Color: useColor()})
-			if errors.Is(err, totp.ErrEnrollAborted) {
-				return fmt.Errorf("%w\nhint: check that the phone's clock is right and type the code the app shows now", err)
-			}
-			return err
+			})
 		},
 	}
 	totpCmd.Flags().StringVar(&label, "label", "", "name shown in the authenticator app (default user@host)")
@@ -60,25 +54,19 @@ func newUnlockCmd(g *globals, stdin io.Reader, stdout io.Writer) *cobra.Command 
 the cool-down (15 minutes) to have passed and a valid code.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireTerminal(); err != nil {
-				return err
-			}
-			t, err := g.openTools(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			v := totp.New(t.devices, app.CodeStore{L: t.ledger}, t.journal, nil)
-			fmt.Fprint(stdout, "Code from your authenticator app: ")
-			var line string
-			if _, err := fmt.Fscanln(stdin, &line); err != nil {
-				return fmt.Errorf("reading the code: %w", err)
-			}
-			if err := v.Unlock(cmd.Context(), line); err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, "Unlocked: codes are accepted again.")
-			return nil
+			return g.manage(cmd.Context(), func(t *tools) error {
+				v := totp.New(t.devices, app.CodeStore{L: t.ledger}, t.journal, nil)
+				fmt.Fprint(stdout, "Code from your authenticator app: ")
+				var line string
+				if _, err := fmt.Fscanln(stdin, &line); err != nil {
+					return fmt.Errorf("reading the code: %w", err)
+				}
+				if err := v.Unlock(cmd.Context(), line); err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, "Unlocked: codes are accepted again.")
+				return nil
+			})
 		},
 	}
 }

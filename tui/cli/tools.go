@@ -76,3 +76,17 @@ func hostLabel() string {
 func deviceRegistry(l paths.Layout) *device.Registry {
 	return device.Open(l.DevicesFile, l.KeysDir, nil)
 }
+
+// manage runs fn for a management command: only at a terminal, with the
+// tools open, closing them afterwards.
+func (g *globals) manage(ctx context.Context, fn func(*tools) error) error {
+	if err := requireTerminal(); err != nil {
+		return err
+	}
+	t, err := g.openTools(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	return fn(t)
+}
