@@ -137,6 +137,13 @@ func (s *Server) Close() error { return s.ln.Close() }
 
 func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 	defer c.Close()
+	// A bug must not take the console down: the connection closes without
+	// a verdict (the hook denies) and the console shows the problem.
+	defer func() {
+		if r := recover(); r != nil {
+			s.eng.Problem(fmt.Sprintf("internal error handling a hook request (denied): %v", r))
+		}
+	}()
 	uid, err := wire.PeerUID(c)
 	if err != nil || uid != s.uid {
 		s.eng.Problem(fmt.Sprintf("refused a socket connection from uid %d: only uid %d may connect", uid, s.uid))

@@ -26,6 +26,9 @@ import (
 type byCommand struct{}
 
 func (byCommand) Classify(c *wire.ToolCall) engine.Classification {
+	if c.Command == "panic" {
+		panic("classifier bug")
+	}
 	if strings.HasPrefix(c.Command, "ls") {
 		return engine.Classification{Action: "fs.list", Risk: "low"}
 	}
@@ -332,4 +335,25 @@ func TestPeerClient(t *testing.T) {
 		return
 	}
 	t.Fatal("the engine answered a client of another uid")
+}
+
+// TestPanicClosesOnlyThatConnection: a bug while handling one request
+// closes that connection without a verdict, shows the problem, and the
+// engine goes on serving.
+func TestPanicClosesOnlyThatConnection(t *testing.T) {
+	s := start(t)
+	c := dial(t, s.sock)
+	_ = wire.WriteFrame(c, newRequest("panic", 3))
+	if body, err := wire.ReadFrame(c, 0); err == nil {
+		if env, _ := wire.DecodeEnvelope(body); env.Type == wire.TypeVerdict {
+			t.Fatalf("a panicking request got a verdict: %s", body)
+		}
+	}
+	probs := s.eng.Snapshot().Problems
+	if len(probs) == 0 || !strings.Contains(probs[len(probs)-1].Message, "classifier bug") {
+		t.Fatalf("problem not shown: %+v", probs)
+	}
+	if v := roundTrip(t, s, newRequest("ls", 4)); v.Decision != verdict.Approve {
+		t.Fatalf("after a panic: %+v", v)
+	}
 }
