@@ -13,7 +13,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
 BUILD_PKGS := gcc pkg-config libpcsclite-dev
-TEST_PKGS  := pcscd vsmartcard-vpcd tmux
+TEST_PKGS  := pcscd vsmartcard-vpcd tmux openssh-server openssh-client
 
 .PHONY: all build run test vet fmt-check unit e2e bench fuzz deps deps-test clean help
 

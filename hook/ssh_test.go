@@ -1,0 +1,124 @@
+package hook_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHookThroughSSHForwardedSocket follows the README's jump-host recipe
+// with a real sshd on loopback: the console runs on home A; `ssh -R`
+// (run on A) makes sshd listen on the agent's socket path in home B and
+// forward to A's socket; the hook on B, with A's device keys copied, gets
+// its verdicts through the tunnel and verifies them.
+func TestHookThroughSSHForwardedSocket(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run sshd for a login on this machine")
+	}
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/sshd"); serr != nil {
+			t.Fatal("sshd is missing: apt-get install openssh-server (make deps-test)")
+		}
+		sshd = "/usr/sbin/sshd"
+	}
+	dir := newHome(t, "")
+	for _, k := range []string{"host", "client"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	pub, _ := os.ReadFile(filepath.Join(dir, "client.pub"))
+	_ = os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := filepath.Join(dir, "sshd_config")
+	_ = os.WriteFile(conf, []byte(fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s
+AuthorizedKeysFile %s
+PidFile %s
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+AllowStreamLocalForwarding yes
+StreamLocalBindUnlink yes
+StreamLocalBindMask 0177
+`, port, filepath.Join(dir, "host"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"))), 0o600)
+	_ = os.MkdirAll("/run/sshd", 0o755) // sshd's privilege separation directory
+	var sshdLog bytes.Buffer
+	d := exec.Command(sshd, "-D", "-e", "-f", conf)
+	d.Stderr = &sshdLog
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+
+	// A: the console. B: the agent's machine, with A's device keys copied.
+	a := newHome(t, "")
+	serve(t, a)
+	b := newHome(t, "")
+	for _, sub := range []string{"run", "state", "state/keys"} {
+		_ = os.MkdirAll(filepath.Join(b, sub), 0o700)
+	}
+	copyFile(t, filepath.Join(a, "state", "devices.json"), filepath.Join(b, "state", "devices.json"))
+	keys, _ := os.ReadDir(filepath.Join(a, "state", "keys"))
+	for _, k := range keys {
+		copyFile(t, filepath.Join(a, "state", "keys", k.Name()), filepath.Join(b, "state", "keys", k.Name()))
+	}
+
+	var sshLog bytes.Buffer
+	tunnel := exec.Command("ssh", "-N", "-p", fmt.Sprint(port), "-i", filepath.Join(dir, "client"),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ExitOnForwardFailure=yes",
+		"-o", "BatchMode=yes", "-R", sockPath(b)+":"+sockPath(a), "root@127.0.0.1")
+	tunnel.Stderr = &sshLog
+	if err := tunnel.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tunnel.Process.Kill(); _ = tunnel.Wait() })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := os.Stat(sockPath(b)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the forwarded socket never appeared\nssh: %s\nsshd: %s", sshLog.String(), sshdLog.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d := decision(t, "claude", runHook(t, b, "claude", inputs["claude"].read)); d != "allow" {
+		t.Fatalf("low-risk call through the tunnel: %s", d)
+	}
+	r := runHook(t, b, "claude", inputs["claude"].unknown)
+	if decision(t, "claude", r) != "deny" || !strings.Contains(r.stdout, "enroll totp") {
+		t.Fatalf("unknown call through the tunnel: %+v", r)
+	}
+	// Without A's keys, B cannot verify A's verdicts: deny.
+	_ = os.RemoveAll(filepath.Join(b, "state", "keys"))
+	if d := decision(t, "claude", runHook(t, b, "claude", inputs["claude"].read)); d != "deny" {
+		t.Fatalf("verdict honoured without the device keys: %s", d)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
