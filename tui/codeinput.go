@@ -3,7 +3,6 @@ package tui
 import (
 	"strings"
 
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ony-dev/ony-tui/engine"
@@ -17,22 +16,13 @@ const codeDigits = 6
 type codeInput struct {
 	open  bool
 	req   engine.Request // the request being approved
-	input textinput.Model
+	input lineInput
 	err   string // the engine's answer to the last code, or a format hint
 	busy  bool   // a code is being checked
 }
 
 func newCodeInput(st *Styles) codeInput {
-	ti := textinput.New()
-	ti.Prompt = "code: "
-	ti.EchoMode = textinput.EchoPassword
-	ti.EchoCharacter = '•'
-	ti.CharLimit = codeDigits
-	ti.SetWidth(codeDigits + 1)
-	ti.KeyMap.Paste.SetEnabled(false) // a paste arrives as tea.PasteMsg and is filtered
-	ti.KeyMap.AcceptSuggestion.SetEnabled(false)
-	ti.SetStyles(st.Input)
-	return codeInput{input: ti}
+	return codeInput{input: lineInput{Prompt: "code: ", Mask: '•', CharLimit: codeDigits, Styles: st.Input}}
 }
 
 // openFor opens the dialog for r with an empty input.

@@ -58,7 +58,6 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Filter):
 		m.filtering = true
 		m.filter.SetValue(m.queue.filter)
-		m.filter.CursorEnd()
 		return m.filter.Focus()
 	case key.Matches(k, keys.Reverify):
 		return m.startReverify()

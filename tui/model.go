@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ony-dev/ony-tui/engine"
@@ -98,7 +97,7 @@ type Model struct {
 	ledger      ledgerView
 	code        codeInput
 	confirm     confirm
-	filter      textinput.Model
+	filter      lineInput
 	filtering   bool
 	showHelp    bool
 	focusDetail bool
@@ -142,14 +141,13 @@ func New(deps Deps) Model {
 		detail:  newDetail(),
 		ledger:  newLedgerView(deps.Chain != nil, &st),
 		code:    newCodeInput(&st),
-		filter:  textinput.New(),
+		filter:  lineInput{},
 	}
 	m.help.Styles = st.Help
 	m.filter.Prompt = "/ session: "
 	m.filter.Placeholder = "part of an agent session id"
 	m.filter.CharLimit = 128
-	m.filter.SetStyles(st.Input)
-	m.filter.KeyMap.AcceptSuggestion.SetEnabled(false)
+	m.filter.Styles = st.Input
 	return m
 }
 
@@ -225,8 +223,8 @@ func (m Model) View() tea.View {
 func (m *Model) setTheme(isDark bool) {
 	m.styles = NewStyles(isDark, m.deps.NoColor)
 	m.help.Styles = m.styles.Help
-	m.code.input.SetStyles(m.styles.Input)
-	m.filter.SetStyles(m.styles.Input)
+	m.code.input.Styles = m.styles.Input
+	m.filter.Styles = m.styles.Input
 	m.ledger.setStyles(&m.styles)
 	m.detail.key = "" // the content carries styles: rebuild it
 }

@@ -4,8 +4,6 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/textinput"
-	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
@@ -62,7 +60,7 @@ type Styles struct {
 	ProgressFull, ProgressEmpty color.Color
 
 	Help  help.Styles
-	Input textinput.Styles
+	Input inputStyles
 }
 
 // NewStyles builds the styles for a dark or light background. With noColor
@@ -145,15 +143,12 @@ func NewStyles(isDark, noColor bool) Styles {
 		s.Help = help.DefaultStyles(isDark)
 	}
 
-	s.Input = textinput.DefaultStyles(isDark)
-	if noColor {
-		st := textinput.StyleState{Text: plain, Placeholder: plain, Suggestion: plain, Prompt: plain}
-		s.Input.Focused, s.Input.Blurred = st, st
-		s.Input.Cursor.Color = lipgloss.NoColor{}
+	// A static block cursor: no blink timer runs while a code is typed.
+	s.Input = inputStyles{Prompt: plain, Text: plain, Placeholder: plain.Faint(true), Cursor: plain.Reverse(true)}
+	if !noColor {
+		s.Input.Prompt = plain.Foreground(c("25", "75"))
+		s.Input.Placeholder = plain.Foreground(c("245", "243"))
 	}
-	// A static cursor: no blink timer runs while a code is typed.
-	s.Input.Cursor.Blink = false
-	s.Input.Cursor.Shape = tea.CursorBlock
 	return s
 }
 
