@@ -65,6 +65,11 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 		l.RuntimeDir = filepath.Join(abs, "run")
 	} else {
 		userHome := getenv("HOME")
+		if userHome == "" {
+			// Some harnesses run hooks with a stripped environment: use
+			// the account's home so the hook and the console agree.
+			userHome = accountHome()
+		}
 		xdg := func(name, fallback string) (string, error) {
 			if v := getenv(name); v != "" {
 				if !filepath.IsAbs(v) {
@@ -84,9 +89,14 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 		if l.StateDir, err = xdg("XDG_STATE_HOME", filepath.Join(".local", "state")); err != nil {
 			return Layout{}, err
 		}
-		if rt := getenv("XDG_RUNTIME_DIR"); rt != "" && filepath.IsAbs(rt) {
+		switch rt := getenv("XDG_RUNTIME_DIR"); {
+		case rt != "" && filepath.IsAbs(rt):
 			l.RuntimeDir = filepath.Join(rt, "ony")
-		} else {
+		case userRuntimeDir() != "":
+			// The variable may be missing from a hook's environment while
+			// the console's session has it: both land on the same place.
+			l.RuntimeDir = filepath.Join(userRuntimeDir(), "ony")
+		default:
 			l.RuntimeDir = filepath.Join(l.StateDir, "run")
 		}
 	}
