@@ -175,3 +175,38 @@ func TestRevocationTakesEffectInTheHook(t *testing.T) {
 		t.Fatalf("devices list:\n%s", out)
 	}
 }
+
+// TestRotateWhileTheConsoleRuns rotates the console's key at a terminal:
+// the next approval is signed by the new device and honoured, the old
+// device shows as revoked, and both steps are in the ledger.
+func TestRotateWhileTheConsoleRuns(t *testing.T) {
+	home := newHome(t)
+	tm := startTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm.waitFor(15*time.Second, "ONY", "kill switch off")
+	var reg struct{ Devices []struct{ ID, Kind string } }
+	b, _ := os.ReadFile(filepath.Join(home, "state", "devices.json"))
+	_ = json.Unmarshal(b, &reg)
+	var old string
+	for _, d := range reg.Devices {
+		if d.Kind == "console" {
+			old = d.ID
+		}
+	}
+	admin := startTerm(t, 100, 20, nil, bin, "devices", "rotate", old, "--home", home)
+	admin.waitFor(10*time.Second, "rotated "+old+" -> dev_")
+	ch := hook(home, "rm -rf ./build")
+	tm.waitFor(10*time.Second, "./build")
+	tm.keys("A")
+	r := wait(t, ch)
+	if !allowed(r) {
+		t.Fatalf("approval after rotation: %+v", r)
+	}
+	out, _, _ := run(t, "", "devices", "--home", home)
+	if !strings.Contains(out, old) || strings.Count(out, "revoked") != 1 {
+		t.Fatalf("devices after rotation:\n%s", out)
+	}
+	logOut, _, code := run(t, "", "log", "--home", home, "--json")
+	if code != 0 || !strings.Contains(logOut, `"detail":"rotated to dev_`) || !strings.Contains(logOut, `"detail":"rotated from `+old) {
+		t.Fatalf("rotation not in the ledger (%d):\n%s", code, logOut)
+	}
+}
