@@ -88,6 +88,7 @@ type Engine struct {
 	closed   bool
 
 	changed chan struct{} // coalescing notification, buffer 1
+	signers sync.Map      // device id -> verdict.Signer
 }
 
 // Problem is an error shown to the person at the console.

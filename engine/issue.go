@@ -94,12 +94,22 @@ func (e *Engine) deliver(p *pending, o Outcome) {
 	e.notify()
 }
 
-// signer returns the signer of the active device of a kind. It reads the
-// registry each time, so a revocation by another process is honoured.
+// signer returns the signer of the active device of a kind. It asks the
+// registry which device is active every time, so a revocation by another
+// process is honoured at once; the signer itself is kept per device id,
+// since a device's key never changes (rotation creates a new device).
 func (e *Engine) signer(kind device.Kind) (verdict.Signer, error) {
 	d, err := e.opts.Devices.ActiveOf(kind)
 	if err != nil {
 		return nil, err
 	}
-	return e.opts.Devices.Signer(d.ID)
+	if s, ok := e.signers.Load(d.ID); ok {
+		return s.(verdict.Signer), nil
+	}
+	s, err := e.opts.Devices.Signer(d.ID)
+	if err != nil {
+		return nil, err
+	}
+	e.signers.Store(d.ID, s)
+	return s, nil
 }

@@ -32,6 +32,17 @@ type Ticket struct {
 	done      <-chan Outcome
 }
 
+// Ready returns the outcome if the request is already decided, as requests
+// decided on arrival (automatic allows, kill switch, policy) are.
+func (t *Ticket) Ready() (Outcome, bool) {
+	select {
+	case o := <-t.done:
+		return o, true
+	default:
+		return Outcome{}, false
+	}
+}
+
 // Wait blocks until the request is decided or ctx ends. If ctx ends first
 // the caller must call Engine.Abandon so the request is denied and recorded.
 func (t *Ticket) Wait(ctx context.Context) (Outcome, error) {

@@ -52,7 +52,8 @@ func Exchange(ctx context.Context, socket string, call *wire.ToolCall, kr verdic
 		return nil, err
 	}
 	var acc wire.Accepted
-	if err := wire.DecodeStrict(body, &acc); err != nil || acc.RequestID == "" {
+	if err := wire.DecodeStrict(body, &acc); err != nil || acc.RequestID == "" ||
+		wire.CheckRouting(wire.Envelope{V: wire.Version, Type: wire.TypeAccepted}, acc.V, acc.Type) != nil {
 		return nil, fmt.Errorf("bad accepted message: %v", err)
 	}
 	body, err = readMsg(conn, wire.TypeVerdict)
@@ -61,6 +62,9 @@ func Exchange(ctx context.Context, socket string, call *wire.ToolCall, kr verdic
 	}
 	var vm wire.VerdictMsg
 	if err := wire.DecodeStrict(body, &vm); err != nil {
+		return nil, fmt.Errorf("bad verdict message: %w", err)
+	}
+	if err := wire.CheckRouting(wire.Envelope{V: wire.Version, Type: wire.TypeVerdict}, vm.V, vm.Type); err != nil {
 		return nil, fmt.Errorf("bad verdict message: %w", err)
 	}
 	v, err := verdict.Parse(vm.Verdict)

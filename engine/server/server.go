@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,19 +167,32 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 	}
 	switch env.Type {
 	case wire.TypePing:
+		var p wire.Ping
+		err := wire.DecodeStrict(body, &p)
+		if err == nil {
+			err = wire.CheckRouting(env, p.V, p.Type)
+		}
+		if err != nil {
+			s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: err.Error()})
+			return
+		}
 		snap := s.eng.Snapshot()
 		s.reply(c, wire.Pong{V: wire.Version, Type: wire.TypePong, Build: s.opts.Build,
 			KillSwitch: snap.KillSwitch, Away: snap.Away, Pending: len(snap.Pending)})
 	case wire.TypeRequest:
-		s.request(ctx, c, body)
+		s.request(ctx, c, env, body)
 	default:
 		s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: fmt.Sprintf("unknown message type %q", env.Type)})
 	}
 }
 
-func (s *Server) request(ctx context.Context, c *net.UnixConn, body []byte) {
+func (s *Server) request(ctx context.Context, c *net.UnixConn, env wire.Envelope, body []byte) {
 	var req wire.Request
-	if err := wire.DecodeStrict(body, &req); err != nil {
+	err := wire.DecodeStrict(body, &req)
+	if err == nil {
+		err = wire.CheckRouting(env, req.V, req.Type)
+	}
+	if err != nil {
 		s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: err.Error()})
 		return
 	}
@@ -187,7 +201,13 @@ func (s *Server) request(ctx context.Context, c *net.UnixConn, body []byte) {
 		s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: err.Error()})
 		return
 	}
-	if !s.reply(c, wire.Accepted{V: wire.Version, Type: wire.TypeAccepted, RequestID: t.RequestID}) {
+	accepted := wire.Accepted{V: wire.Version, Type: wire.TypeAccepted, RequestID: t.RequestID}
+	if o, ok := t.Ready(); ok {
+		// Decided on arrival: both frames in one write, no waiting.
+		s.answer(c, &accepted, o)
+		return
+	}
+	if !s.reply(c, accepted) {
 		s.eng.Abandon(t.RequestID)
 		return
 	}
@@ -206,15 +226,29 @@ func (s *Server) request(ctx context.Context, c *net.UnixConn, body []byte) {
 		s.eng.Abandon(t.RequestID)
 		return
 	}
+	s.answer(c, nil, o)
+}
+
+// answer writes the outcome (after the accepted message, if given) in one
+// write: the verdict, or an error when nothing could sign one.
+func (s *Server) answer(c *net.UnixConn, accepted *wire.Accepted, o engine.Outcome) {
+	var buf bytes.Buffer
+	if accepted != nil {
+		if err := wire.WriteFrame(&buf, *accepted); err != nil {
+			return
+		}
+	}
 	if o.Verdict == nil {
 		msg := "no verdict could be signed"
 		if o.Err != nil {
 			msg += ": " + o.Err.Error()
 		}
-		s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: msg})
-		return
+		_ = wire.WriteFrame(&buf, wire.Error{V: wire.Version, Type: wire.TypeError, Message: msg})
+	} else if err := wire.WriteVerdictFrame(&buf, o.Verdict); err != nil {
+		_ = wire.WriteFrame(&buf, wire.Error{V: wire.Version, Type: wire.TypeError, Message: err.Error()})
 	}
-	s.reply(c, wire.VerdictMsg{V: wire.Version, Type: wire.TypeVerdict, Verdict: o.Verdict})
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, _ = c.Write(buf.Bytes())
 }
 
 // reply writes one frame with a write deadline; it reports success.

@@ -168,11 +168,13 @@ func TestManyConcurrentClientsGetTheirOwnVerdict(t *testing.T) {
 func TestBadInputGetsErrorNotVerdict(t *testing.T) {
 	s := start(t)
 	cases := map[string][]byte{
-		"not json":        []byte("hello"),
-		"wrong version":   []byte(`{"v":99,"type":"request"}`),
-		"unknown type":    []byte(`{"v":1,"type":"approve_all"}`),
-		"unknown field":   []byte(`{"v":1,"type":"request","nonce":"` + strings.Repeat("a", 32) + `","call":{},"allow":true}`),
-		"invalid request": []byte(`{"v":1,"type":"request","nonce":"x","call":{}}`),
+		"not json":         []byte("hello"),
+		"wrong version":    []byte(`{"v":99,"type":"request"}`),
+		"unknown type":     []byte(`{"v":1,"type":"approve_all"}`),
+		"unknown field":    []byte(`{"v":1,"type":"request","nonce":"` + strings.Repeat("a", 32) + `","call":{},"allow":true}`),
+		"invalid request":  []byte(`{"v":1,"type":"request","nonce":"x","call":{}}`),
+		"type given twice": []byte(`{"v":1,"type":"request","nonce":"` + strings.Repeat("a", 32) + `","call":{},"type":"ping"}`),
+		"ping with extras": []byte(`{"v":1,"type":"ping","nonce":"x"}`),
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -64,3 +64,25 @@ func ReadFrame(r io.Reader, limit int) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// verdictHead opens a verdict message; the verdict JSON and "}" follow.
+const verdictHead = `{"v":1,"type":"verdict","verdict":`
+
+// WriteVerdictFrame writes a verdict message embedding raw as is. raw must
+// be a verdict as verdict.Marshal encodes it; it is not re-encoded (a hook
+// refuses anything that does not parse and verify).
+func WriteVerdictFrame(w io.Writer, raw []byte) error {
+	n := len(verdictHead) + len(raw) + 1
+	if n > MaxFrame {
+		return fmt.Errorf("writing verdict frame of %d bytes: %w (limit %d)", n, ErrFrameTooLarge, MaxFrame)
+	}
+	buf := make([]byte, 4, 4+n)
+	binary.BigEndian.PutUint32(buf, uint32(n))
+	buf = append(buf, verdictHead...)
+	buf = append(buf, raw...)
+	buf = append(buf, '}')
+	if _, err := w.Write(buf); err != nil {
+		return fmt.Errorf("writing frame: %w", err)
+	}
+	return nil
+}

@@ -78,8 +78,19 @@ type Pong struct {
 // ErrVersion reports a message from another protocol version.
 var ErrVersion = errors.New("protocol version mismatch")
 
-// DecodeEnvelope reads the version and type of a frame body.
+// envelopePrefix starts every message this package encodes.
+const envelopePrefix = `{"v":1,"type":"`
+
+// DecodeEnvelope reads the version and type of a frame body. A body that
+// starts the way this package writes messages has its type read from the
+// prefix; anything else is parsed in full. Either way the caller decodes the
+// body strictly afterwards (DecodeStrict), which is what validates it.
 func DecodeEnvelope(body []byte) (Envelope, error) {
+	if rest, ok := bytes.CutPrefix(body, []byte(envelopePrefix)); ok {
+		if i := bytes.IndexByte(rest, '"'); i > 0 && i+1 < len(rest) && (rest[i+1] == ',' || rest[i+1] == '}') && isWord(rest[:i]) {
+			return Envelope{V: Version, Type: string(rest[:i])}, nil
+		}
+	}
 	var e Envelope
 	if err := json.Unmarshal(body, &e); err != nil {
 		return Envelope{}, fmt.Errorf("decoding message: %w", err)
@@ -103,6 +114,26 @@ func DecodeStrict(body []byte, v any) error {
 	}
 	if dec.More() {
 		return errors.New("decoding message: trailing data after the object")
+	}
+	return nil
+}
+
+// isWord reports whether b is a message type: lowercase letters only.
+func isWord(b []byte) bool {
+	for _, c := range b {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// CheckRouting reports an error unless a strictly decoded message's own v
+// and type are the ones its envelope was routed by. With duplicate keys
+// JSON keeps the last; this refuses a message whose keys disagree.
+func CheckRouting(env Envelope, v int, typ string) error {
+	if v != env.V || typ != env.Type {
+		return fmt.Errorf("decoding message: version or type given twice (%d %q, then %d %q)", env.V, env.Type, v, typ)
 	}
 	return nil
 }
