@@ -36,7 +36,11 @@ func (s *snapshotter) take(watch bool) snapshotMsg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	return snapshotMsg{seq: s.seq, snap: s.eng.Snapshot(), watch: watch}
+	snap := s.eng.Snapshot()
+	for i := range snap.Pending {
+		snap.Pending[i] = visibleRequest(snap.Pending[i])
+	}
+	return snapshotMsg{seq: s.seq, snap: snap, watch: watch}
 }
 
 // refreshCmd reads the engine's state once.
