@@ -50,6 +50,10 @@ func (t *Ticket) Wait(ctx context.Context) (Outcome, error) {
 	case o := <-t.done:
 		return o, nil
 	case <-ctx.Done():
+		// An outcome delivered as ctx ended still wins.
+		if o, ok := t.Ready(); ok {
+			return o, nil
+		}
 		return Outcome{}, ctx.Err()
 	}
 }

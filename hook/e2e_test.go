@@ -3,6 +3,7 @@ package hook_test
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -148,5 +149,27 @@ func TestConsoleKilledMidRequest(t *testing.T) {
 	serve(t, home)
 	if d := decision(t, "claude", runHook(t, home, "claude", inputs["claude"].read)); d != "allow" {
 		t.Fatalf("after restart: %s", d)
+	}
+}
+
+// TestConsoleStoppedWhileWaiting stops the engine cleanly (SIGTERM) while a
+// hook waits: the hook gets the engine's signed deny, and the ledger
+// records why.
+func TestConsoleStoppedWhileWaiting(t *testing.T) {
+	home := newHome(t, "")
+	srv := serve(t, home)
+	in := `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ./build"},"tool_use_id":"toolu_9"}`
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		_ = srv.Process.Signal(syscall.SIGTERM)
+	}()
+	r := runHook(t, home, "claude", in)
+	if d := decision(t, "claude", r); d != "deny" || !strings.Contains(r.stdout, "stopped before a decision") {
+		t.Fatalf("console stopped: %s %s", r.stdout, r.stderr)
+	}
+	_, _ = srv.Process.Wait()
+	out, err := exec.Command(bin, "log", "--home", home, "--decision", "deny").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "stopped before a decision") {
+		t.Fatalf("ledger: %v\n%s", err, out)
 	}
 }

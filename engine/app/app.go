@@ -137,8 +137,23 @@ func hostname() string {
 	return h
 }
 
-// Serve answers hooks until ctx ends.
-func (a *App) Serve(ctx context.Context) error { return a.Server.Serve(ctx) }
+// Serve answers hooks until ctx ends. It then denies and records every
+// waiting request first, so each waiting hook receives a signed "console
+// stopped" deny rather than a closed socket, and only then stops serving.
+func (a *App) Serve(ctx context.Context) error {
+	serving, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- a.Server.Serve(serving) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	a.Engine.Close(context.Background())
+	stop()
+	return <-done
+}
 
 // Close denies and records every waiting request, records the stop, writes
 // the final checkpoint and releases the home. It is safe to call once.
