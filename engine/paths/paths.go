@@ -89,14 +89,15 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 		if l.StateDir, err = xdg("XDG_STATE_HOME", filepath.Join(".local", "state")); err != nil {
 			return Layout{}, err
 		}
-		switch rt := getenv("XDG_RUNTIME_DIR"); {
-		case rt != "" && filepath.IsAbs(rt):
-			l.RuntimeDir = filepath.Join(rt, "ony")
-		case userRuntimeDir() != "":
+		rt := getenv("XDG_RUNTIME_DIR")
+		if rt == "" || !filepath.IsAbs(rt) {
 			// The variable may be missing from a hook's environment while
 			// the console's session has it: both land on the same place.
-			l.RuntimeDir = filepath.Join(userRuntimeDir(), "ony")
-		default:
+			rt = userRuntimeDir()
+		}
+		if rt != "" {
+			l.RuntimeDir = filepath.Join(rt, "ony")
+		} else {
 			l.RuntimeDir = filepath.Join(l.StateDir, "run")
 		}
 	}
