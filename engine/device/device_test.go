@@ -145,6 +145,15 @@ func TestPublicKeyDevice(t *testing.T) {
 	if err := verdict.Verify(v, r.Keyring(), expect(v)); err != nil {
 		t.Fatal(err)
 	}
+	// A registered key on another curve is not an ecdsa-p256-sha256 key.
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	d2, err := r.CreatePublic(KindYubiKey, "wrong curve", &p384.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Keyring().Key(d2.ID); err == nil || !strings.Contains(err.Error(), "P-256") {
+		t.Fatalf("P-384 key accepted: %v", err)
+	}
 }
 
 func TestKeyringRefusesHostileIDsAndFiles(t *testing.T) {
@@ -228,5 +237,62 @@ func TestEnsure(t *testing.T) {
 	}
 	if _, err := r.Create(KindTOTP, "x"); err == nil {
 		t.Fatal("Create made a TOTP device with a generated hmac key")
+	}
+}
+
+// TestLoadIdentityNamesTheBytesRead: the identity the cache is keyed on
+// must belong to the bytes that were read, not to whatever file sits at
+// the path a moment later. Otherwise a revocation landing between the read
+// and the identity check is cached away as "still active".
+func TestLoadIdentityNamesTheBytesRead(t *testing.T) {
+	r, dir := newRegistry(t)
+	other := Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil)
+	d, err := other.Create(KindPhone, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, id, err := r.load() // reads "d active"
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Revoke(d.ID); err != nil { // a new file renamed over it
+		t.Fatal(err)
+	}
+	now, err := identOf(r.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now == id {
+		t.Fatal("load's identity names the file written after the read")
+	}
+	// What read() caches from that load is refreshed at the next lookup.
+	r.mu.Lock()
+	r.cached, r.ident = &f, id
+	r.mu.Unlock()
+	if got, err := r.Get(d.ID); err != nil || got.Active() {
+		t.Fatalf("revoked device read as active=%v (%v)", got.Active(), err)
+	}
+}
+
+// TestUpdateNeverWritesFromTheCache poisons a handle's cache with a copy
+// from before a revocation, keyed as current, and then writes through
+// that handle: the revocation must survive on disk.
+func TestUpdateNeverWritesFromTheCache(t *testing.T) {
+	r, dir := newRegistry(t)
+	d, _ := r.Create(KindPhone, "p")
+	before, _, _ := r.load()
+	if _, err := r.Revoke(d.ID); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := identOf(r.file)
+	r.mu.Lock()
+	r.cached, r.ident = &before, id // stale content under the current identity
+	r.mu.Unlock()
+	if _, err := r.Create(KindConsole, "c"); err != nil {
+		t.Fatal(err)
+	}
+	fresh := Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil)
+	if got, err := fresh.Get(d.ID); err != nil || got.Active() {
+		t.Fatalf("a write through a stale cache undid the revocation: active=%v (%v)", got.Active(), err)
 	}
 }

@@ -2,6 +2,7 @@ package device
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -50,8 +51,8 @@ func (k keyring) Key(id string) (*verdict.Key, error) {
 			return nil, fmt.Errorf("device %s: parsing public key: %w", id, err)
 		}
 		ec, ok := pub.(*ecdsa.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("device %s: public key is not ECDSA", id)
+		if !ok || ec.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("device %s: public key is not ECDSA P-256", id)
 		}
 		key.Public = ec
 	default:

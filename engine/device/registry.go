@@ -110,15 +110,13 @@ func (r *Registry) read() (registryFile, error) {
 			return registryFile{Version: c.Version, Devices: append([]Device(nil), c.Devices...)}, nil
 		}
 	}
-	f, err := r.load()
-	if err != nil {
+	f, id, err := r.load()
+	if err != nil || id == (fileIdent{}) {
 		return f, err
 	}
-	if id, err := identOf(r.file); err == nil {
-		r.mu.Lock()
-		r.cached, r.ident, r.secrets = &registryFile{Version: f.Version, Devices: append([]Device(nil), f.Devices...)}, id, nil
-		r.mu.Unlock()
-	}
+	r.mu.Lock()
+	r.cached, r.ident, r.secrets = &registryFile{Version: f.Version, Devices: append([]Device(nil), f.Devices...)}, id, nil
+	r.mu.Unlock()
 	return f, nil
 }
 
@@ -130,32 +128,33 @@ func identOf(path string) (fileIdent, error) {
 	return fileIdent{ino: st.Ino, size: uint64(st.Size), mtime: st.Mtim.Nano()}, nil
 }
 
-// load reads and checks the registry file.
-func (r *Registry) load() (registryFile, error) {
-	b, err := readPrivateFile(r.file, maxRegistrySize)
+// load reads and checks the registry file, and returns the identity of the
+// file it read (zero for a missing file).
+func (r *Registry) load() (registryFile, fileIdent, error) {
+	b, id, err := readPrivateFileIdent(r.file, maxRegistrySize)
 	if errors.Is(err, fs.ErrNotExist) {
-		return registryFile{Version: fileVersion}, nil
+		return registryFile{Version: fileVersion}, fileIdent{}, nil
 	}
 	if err != nil {
-		return registryFile{}, fmt.Errorf("reading device registry: %w", err)
+		return registryFile{}, fileIdent{}, fmt.Errorf("reading device registry: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f registryFile
 	if err := dec.Decode(&f); err != nil {
-		return registryFile{}, fmt.Errorf("reading device registry %s: %w", r.file, err)
+		return registryFile{}, fileIdent{}, fmt.Errorf("reading device registry %s: %w", r.file, err)
 	}
 	if f.Version != fileVersion {
-		return registryFile{}, fmt.Errorf("device registry %s has version %d, this build reads %d", r.file, f.Version, fileVersion)
+		return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s has version %d, this build reads %d", r.file, f.Version, fileVersion)
 	}
 	seen := map[string]bool{}
 	for _, d := range f.Devices {
 		if !validID(d.ID) || !d.Kind.Valid() || seen[d.ID] {
-			return registryFile{}, fmt.Errorf("device registry %s: invalid or duplicate device %q", r.file, d.ID)
+			return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s: invalid or duplicate device %q", r.file, d.ID)
 		}
 		seen[d.ID] = true
 	}
-	return f, nil
+	return f, id, nil
 }
 
 // update applies fn to the registry under an exclusive lock and writes the
@@ -173,7 +172,9 @@ func (r *Registry) update(fn func(*registryFile) error) error {
 		return fmt.Errorf("locking device registry: %w", err)
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // released on close anyway
-	f, err := r.read()
+	// Under the lock the file itself is the truth: never a cached copy,
+	// which could be older than a write another process just made.
+	f, _, err := r.load()
 	if err != nil {
 		return err
 	}
