@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// MaxDeadline bounds --deadline, as the config bounds hook_deadline.
+const MaxDeadline = 2 * time.Hour
+
 // Main runs `ony-tui hook <harness> [--home DIR] [--deadline DURATION]` with
 // its arguments parsed by hand (no flag package: a flag error must never end
 // in an exit code a harness reads as "proceed"). Bad arguments deny.
@@ -31,6 +34,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				opts.Home = val
 			} else if d, err := time.ParseDuration(val); err != nil || d <= 0 {
 				problems = append(problems, fmt.Sprintf("--deadline %q is not a duration", val))
+			} else if d > MaxDeadline {
+				problems = append(problems, fmt.Sprintf("--deadline %s is over %s", d, MaxDeadline))
 			} else {
 				opts.Deadline = d
 			}

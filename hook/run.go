@@ -60,10 +60,16 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 		fmt.Fprintf(stderr, "ony-tui hook: %v; denying. Reinstall with `ony-tui install <harness>`\n", err)
 		return exitUnknownHarness
 	}
+	start := time.Now()
 	var raw []byte
+	var ev harness.Event
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "ony-tui hook: internal error: %v\n", r)
+			if ev != "" { // the event is known: deny in its own shape
+				code = ad.Encode(ev, harness.Decision{Reason: ReasonInternal}, stdout, stderr)
+				return
+			}
 			code = ad.DenyWithoutInput(raw, ReasonInternal, stdout, stderr)
 		}
 	}()
@@ -71,9 +77,20 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	raw, err = io.ReadAll(io.LimitReader(stdin, harness.MaxInput+1))
+	// The harness writes stdin and closes it; one that never closes it must
+	// not hold the hook past its deadline (the harness's own timeout, later,
+	// would let the call through).
+	stdinWait := opts.Deadline
+	if stdinWait <= 0 {
+		stdinWait = config.Defaults().HookDeadline
+	}
+	raw, err = readAll(stdin, harness.MaxInput+1, stdinWait)
+	if errors.Is(err, errPanic) {
+		fmt.Fprintf(stderr, "ony-tui hook: %v\n", err)
+		return ad.DenyWithoutInput(nil, ReasonInternal, stdout, stderr)
+	}
 	if err != nil {
-		return ad.DenyWithoutInput(nil, ReasonUnreadable+": reading stdin failed", stdout, stderr)
+		return ad.DenyWithoutInput(nil, ReasonUnreadable+": "+err.Error(), stdout, stderr)
 	}
 	if len(raw) > harness.MaxInput {
 		return ad.DenyWithoutInput(raw[:4096], fmt.Sprintf("%s: input over %d bytes", ReasonUnreadable, harness.MaxInput), stdout, stderr)
@@ -103,7 +120,7 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	if opts.Deadline > 0 {
 		wait = opts.Deadline
 	}
-	deadline := time.Now().Add(wait)
+	deadline := start.Add(wait)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 
@@ -148,4 +165,36 @@ func isVerdictError(err error) bool {
 		}
 	}
 	return false
+}
+
+// errPanic marks a panic recovered outside Run's own goroutine.
+var errPanic = errors.New("internal error")
+
+// readAll reads r to its end, at most limit bytes, within wait.
+func readAll(r io.Reader, limit int64, wait time.Duration) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- result{err: fmt.Errorf("%w: %v", errPanic, p)}
+			}
+		}()
+		b, err := io.ReadAll(io.LimitReader(r, limit))
+		ch <- result{b, err}
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case res := <-ch:
+		if res.err != nil {
+			return nil, fmt.Errorf("reading stdin failed: %w", res.err)
+		}
+		return res.b, nil
+	case <-t.C:
+		return nil, fmt.Errorf("stdin was not closed within %s", wait)
+	}
 }

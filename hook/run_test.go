@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const claudeRead = `{"session_id":"s1","cwd":"/p","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"},"tool_use_id":"t1"}`
@@ -99,5 +100,50 @@ func TestFallbackAsk(t *testing.T) {
 	out, _, code = run(t, Options{Harness: "claude", Home: h2}, perm)
 	if code != 0 || !strings.Contains(out, `"behavior":"deny"`) {
 		t.Fatalf("PermissionRequest with fallback deny: %d %s", code, out)
+	}
+}
+
+// blockingReader never returns, like a harness that never closes stdin.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
+
+func TestStdinNeverClosedDeniesAtTheDeadline(t *testing.T) {
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := Run(context.Background(), Options{Harness: "claude", Home: home(t), Deadline: 300 * time.Millisecond}, blockingReader{}, &out, &errb)
+	if code != 2 || !strings.Contains(out.String(), "stdin was not closed") {
+		t.Fatalf("code %d stdout %s", code, out.String())
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("hook waited %s for stdin", el)
+	}
+}
+
+// TestPanicAfterParseDeniesInTheParsedShape: a PermissionRequest key nested
+// in tool_input must not change how a PreToolUse deny is written.
+func TestPanicAfterParseDeniesInTheParsedShape(t *testing.T) {
+	in := `{"session_id":"s1","cwd":"/p","tool_input":{"command":"ls","hook_event_name":"PermissionRequest"},"hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t1"}`
+	var out, errb bytes.Buffer
+	// A Getenv that panics stands in for a bug after Parse succeeded.
+	code := Run(context.Background(), Options{Harness: "claude", Getenv: func(k string) string {
+		if k == "ONY_HOME" {
+			panic("boom after parse")
+		}
+		return ""
+	}}, strings.NewReader(in), &out, &errb)
+	if !strings.Contains(errb.String(), "boom after parse") {
+		t.Fatalf("no panic happened: %s", errb.String())
+	}
+	if code != 2 || !strings.Contains(out.String(), `"hookEventName":"PreToolUse"`) || !strings.Contains(out.String(), `"permissionDecision":"deny"`) {
+		t.Fatalf("code %d stdout %s", code, out.String())
+	}
+}
+
+func TestDeadlineArgumentBounded(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main([]string{"claude", "--deadline", "3h"}, strings.NewReader(claudeRead), &out, &errb)
+	if code != 2 || !strings.Contains(out.String(), "over 2h0m0s") {
+		t.Fatalf("code %d stdout %s", code, out.String())
 	}
 }

@@ -174,7 +174,7 @@ func (copilotAdapter) Encode(ev Event, d Decision, stdout, stderr io.Writer) int
 			out.HookSpecificOutput = &preToolUseSpecific{string(EventPreToolUse), out.PermissionDecision, out.PermissionDecisionReason}
 		}
 		writeJSON(stdout, out)
-		if v == verdictDeny && pascal {
+		if v == verdictDeny { // exit 2 denies in Copilot even if its stdout were not read
 			writeReason(stderr, out.PermissionDecisionReason)
 			return exitBlock
 		}

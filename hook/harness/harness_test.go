@@ -172,7 +172,7 @@ func encodeCases() []encodeCase {
 		{Gemini, EventPreToolUse, deny, geminiDeny, "no\n", 2},
 
 		{Copilot, EventPreToolUseCamel, allow, `{"permissionDecision":"allow"}` + "\n", "", 0},
-		{Copilot, EventPreToolUseCamel, deny, `{"permissionDecision":"deny","permissionDecisionReason":"no"}` + "\n", "", 0},
+		{Copilot, EventPreToolUseCamel, deny, `{"permissionDecision":"deny","permissionDecisionReason":"no"}` + "\n", "no\n", 2},
 		{Copilot, EventPreToolUseCamel, ask, `{"permissionDecision":"ask","permissionDecisionReason":"no"}` + "\n", "", 0},
 		{Copilot, EventPermissionRequestCamel, allow, `{"behavior":"allow"}` + "\n", "", 0},
 		{Copilot, EventPermissionRequestCamel, deny, `{"behavior":"deny","message":"no"}` + "\n", "no\n", 2},
