@@ -1,6 +1,7 @@
 package hook_test
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -171,5 +172,41 @@ func TestConsoleStoppedWhileWaiting(t *testing.T) {
 	out, err := exec.Command(bin, "log", "--home", home, "--decision", "deny").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "stopped before a decision") {
 		t.Fatalf("ledger: %v\n%s", err, out)
+	}
+}
+
+// TestHookCrossLoaded runs the entry installed for Claude Code with other
+// harnesses' payloads, as when Copilot CLI reads a repository's
+// .claude/settings.json: each is answered in its own harness's format.
+func TestHookCrossLoaded(t *testing.T) {
+	home := newHome(t, "")
+	serve(t, home)
+	pascal := `{"hook_event_name":"PreToolUse","session_id":"s1","timestamp":"2026-06-30T14:22:07Z","cwd":"/work/proj","tool_name":"Bash","tool_input":{"command":"%s"}}`
+	for _, tc := range []struct {
+		name, as, stdin, want string
+	}{
+		{"copilot vs code form", "copilot", fmt.Sprintf(pascal, "ls -la"), "allow"},
+		{"copilot vs code form, unknown command", "copilot", fmt.Sprintf(pascal, "frobnicate --all"), "deny"},
+		{"codex", "codex", inputs["codex"].read, "allow"},
+		{"cursor", "cursor", inputs["cursor"].read, "allow"},
+		{"cursor, unknown command", "cursor", inputs["cursor"].unknown, "deny"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runHook(t, home, "claude", tc.stdin)
+			if d := decision(t, tc.as, r); d != tc.want {
+				t.Fatalf("decision %q, want %q\nstdout: %s\nstderr: %s", d, tc.want, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "comes from "+tc.as) {
+				t.Errorf("the mismatch is not logged: %q", r.stderr)
+			}
+		})
+	}
+	// Claude's own payload, and one no adapter reads, stay with Claude.
+	if r := runHook(t, home, "claude", inputs["claude"].read); decision(t, "claude", r) != "allow" || r.stderr != "" {
+		t.Errorf("claude's own payload: %+v", r)
+	}
+	windsurf := `{"agent_action_name":"pre_run_command","trajectory_id":"t","tool_info":{"command_line":"ls"}}`
+	if r := runHook(t, home, "claude", windsurf); decision(t, "claude", r) != "deny" || r.code != 2 {
+		t.Errorf("a payload no adapter reads: %+v", r)
 	}
 }

@@ -95,6 +95,7 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	if len(raw) > harness.MaxInput {
 		return ad.DenyWithoutInput(raw[:4096], fmt.Sprintf("%s: input over %d bytes", ReasonUnreadable, harness.MaxInput), stdout, stderr)
 	}
+	ad = crossCheck(ad, raw, getenv, stderr)
 	call, ev, err := ad.Parse(raw, getenv)
 	if err != nil {
 		if ev == "" {
@@ -153,6 +154,29 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 		reason = harness.DefaultDenyReason
 	}
 	return deny(reason)
+}
+
+// crossCheck returns the adapter for the harness that actually wrote raw.
+// One harness can run another's hooks (Copilot CLI reads a repository's
+// .claude/settings.json; Cursor can load Claude Code hooks), and each must be
+// answered in its own encoding. When the payload's fingerprint names another
+// harness whose adapter reads it, that adapter answers, and the mismatch is
+// logged; otherwise the installed adapter answers (and denies what it cannot
+// read).
+func crossCheck(installed harness.Adapter, raw []byte, getenv func(string) string, stderr io.Writer) harness.Adapter {
+	name := harness.Detect(raw)
+	if name == "" || name == installed.Name() {
+		return installed
+	}
+	other, err := harness.Lookup(name)
+	if err != nil {
+		return installed // windsurf, cline: no adapter of their own
+	}
+	if _, _, err := other.Parse(raw, getenv); err != nil {
+		return installed
+	}
+	fmt.Fprintf(stderr, "ony-tui hook: installed for %s, but this call comes from %s: answering in %s's format\n", installed.Name(), name, name)
+	return other
 }
 
 func isVerdictError(err error) bool {

@@ -6,9 +6,9 @@ import (
 )
 
 // Detect guesses which harness wrote a hook payload from its shape, so the
-// hook can log when the harness it was installed for is not the one calling
-// it (Copilot CLI reads .claude/settings.json and Cursor can load Claude Code
-// hooks). It returns a harness name, "windsurf" or "cline" (which have no
+// hook can answer the harness that is calling when it is not the one the
+// hook was installed for (Copilot CLI reads .claude/settings.json and Cursor
+// can load Claude Code hooks). It returns a harness name, "windsurf" or "cline" (which have no
 // adapter), or "" when the payload matches none.
 //
 // Fingerprints: Cursor sends cursor_version; Copilot CLI sends toolName /
