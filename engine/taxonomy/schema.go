@@ -1,7 +1,6 @@
 package taxonomy
 
 import (
-	"regexp"
 	"slices"
 
 	"github.com/goccy/go-yaml/ast"
@@ -19,10 +18,42 @@ type builder struct {
 	order int            // rules seen so far: a rule's place in the file
 }
 
-var (
-	actionID = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
-	varName  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-)
+// isActionID reports whether s is a dotted lowercase action id: a letter,
+// then letters, digits and underscores, in one or more parts separated by
+// single dots (`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`). It is a function, not a
+// compiled regexp, so that no process (the hook included) pays for
+// compiling it at start-up.
+func isActionID(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if i+1 == len(s) || s[i+1] == '.' {
+				return false
+			}
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isVarName reports whether s is an upper-case variable name
+// (`^[A-Z_][A-Z0-9_]*$`).
+func isVarName(s string) bool {
+	if s == "" || s[0] != '_' && (s[0] < 'A' || s[0] > 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; c != '_' && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // top reads the top-level mapping. Sections are read in dependency order
 // whatever their order in the file.
@@ -71,7 +102,7 @@ func (b *builder) userVars(n ast.Node) error {
 		return err
 	}
 	for _, e := range entries {
-		if !varName.MatchString(e.key) {
+		if !isVarName(e.key) {
 			return b.d.errf(e.keyNode, "variable name %q must be upper case letters, digits and _", e.key)
 		}
 		if _, ok := b.vars[e.key]; ok {
@@ -421,7 +452,7 @@ func (b *builder) action(n ast.Node) error {
 			if s, err = b.d.nonEmpty(e.val, "id"); err != nil {
 				return err
 			}
-			if !actionID.MatchString(s.s) {
+			if !isActionID(s.s) {
 				return b.d.errf(e.val, "action id %q must be dot-separated lower-case words (deploy.production)", s.s)
 			}
 			if s.s == UnknownAction {

@@ -187,7 +187,7 @@ func (b *builder) pathRoles(n ast.Node, what string, flags bool) (map[string]acc
 			if _, err := b.flagList(e.keyNode, what); err != nil {
 				return nil, err
 			}
-		} else if !varName.MatchString(strings.ToUpper(e.key)) {
+		} else if !isVarName(strings.ToUpper(e.key)) {
 			return nil, b.d.errf(e.keyNode, "%s key %q must be a word such as of", what, e.key)
 		}
 		acc, none, err := b.roleOf(e.val, what+" "+e.key)
