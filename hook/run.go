@@ -126,6 +126,11 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	defer cancel()
 
 	reg := device.Open(layout.DevicesFile, layout.KeysDir, nil)
+	// Read the device keys while the engine decides, not after.
+	go func() {
+		defer func() { _ = recover() }() // the verification reads them again
+		reg.Warm()
+	}()
 	ans, err := Exchange(ctx, layout.Socket, call, reg.Keyring(), deadline)
 	switch {
 	case err == nil:

@@ -296,3 +296,34 @@ func TestUpdateNeverWritesFromTheCache(t *testing.T) {
 		t.Fatalf("a write through a stale cache undid the revocation: active=%v (%v)", got.Active(), err)
 	}
 }
+
+// TestWarmNeverHidesARevocation warms a hook's registry handle (as the hook
+// does while the engine decides), revokes the device through another handle
+// in between, and checks the verification that follows sees the revocation,
+// both when the revocation lands before the warm-up and while it runs.
+func TestWarmNeverHidesARevocation(t *testing.T) {
+	for _, concurrent := range []bool{false, true} {
+		r, dir := newRegistry(t)
+		d, _ := r.Create(KindConsole, "c")
+		other, _ := r.Create(KindEngine, "e")
+		s, _ := r.Signer(d.ID)
+		v := signSample(t, s)
+		hook := Open(filepath.Join(dir, "devices.json"), filepath.Join(dir, "keys"), nil)
+		hook.Warm()
+		var wg sync.WaitGroup
+		if concurrent {
+			wg.Go(hook.Warm)
+		}
+		if _, err := r.Revoke(d.ID); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if err := verdict.Verify(v, hook.Keyring(), expect(v)); !errors.Is(err, verdict.ErrRevoked) {
+			t.Fatalf("concurrent=%v: a revoked device verified after Warm: %v", concurrent, err)
+		}
+		// The other device's key is still served, from the warmed cache or not.
+		if k, err := hook.Keyring().Key(other.ID); err != nil || k.Revoked || len(k.Secret) == 0 {
+			t.Fatalf("concurrent=%v: active device after Warm: %+v %v", concurrent, k, err)
+		}
+	}
+}

@@ -340,6 +340,22 @@ func (r *Registry) Secret(id string) ([]byte, error) {
 	return b, nil
 }
 
+// Warm reads the registry and the keys of its active HMAC devices into the
+// cache, so that a lookup soon after (the hook's, once its verdict arrives)
+// finds them there. It reports nothing: a lookup that needs a key checks the
+// registry again and reports its own errors.
+func (r *Registry) Warm() {
+	f, err := r.read()
+	if err != nil {
+		return
+	}
+	for _, d := range f.Devices {
+		if d.Active() && verdict.Alg(d.Alg) == verdict.HMACSHA256 {
+			_, _ = r.Secret(d.ID)
+		}
+	}
+}
+
 // Signer returns a verdict signer for an active HMAC device.
 func (r *Registry) Signer(id string) (verdict.Signer, error) {
 	d, err := r.Get(id)
