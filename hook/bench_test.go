@@ -15,12 +15,18 @@ import (
 // low-risk call until it exits, with the console's engine (and its durable
 // ledger) answering. Each iteration also spawns a minimal Go program that
 // reads stdin and prints a fixed allow, so the ratio compares like with
-// like on this machine in this run.
+// like on this machine in this run, and the same program linked with cgo,
+// which ony-tui needs for SQLite: the difference between the two baselines
+// is what cgo alone costs at start-up.
 func BenchmarkHookProcess(b *testing.B) {
-	minimal := filepath.Join(b.TempDir(), "minimal")
-	if out, err := exec.Command("go", "build", "-o", minimal, "./testdata/minimal").CombinedOutput(); err != nil {
-		b.Fatalf("building the baseline: %v\n%s", err, out)
+	build := func(pkg string) string {
+		out := filepath.Join(b.TempDir(), filepath.Base(pkg))
+		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			b.Fatalf("building the baseline %s: %v\n%s", pkg, err, msg)
+		}
+		return out
 	}
+	minimal, minimalCgo := build("./testdata/minimal"), build("./testdata/minimalcgo")
 	home := newHome(b, "")
 	srv := serveB(b, home)
 	defer stopServe(srv)
@@ -43,11 +49,13 @@ func BenchmarkHookProcess(b *testing.B) {
 	for range 5 { // warm the page cache and the engine
 		spawn(bin, "hook", "claude", "--home", home)
 		spawn(minimal)
+		spawn(minimalCgo)
 	}
-	var ony, base []time.Duration
+	var ony, base, cgo []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		base = append(base, spawn(minimal))
+		cgo = append(cgo, spawn(minimalCgo))
 		ony = append(ony, spawn(bin, "hook", "claude", "--home", home))
 	}
 	b.StopTimer()
@@ -60,5 +68,7 @@ func BenchmarkHookProcess(b *testing.B) {
 	b.ReportMetric(q(ony, 0.99), "hook-p99-ms")
 	b.ReportMetric(q(base, 0.5), "baseline-median-ms")
 	b.ReportMetric(q(base, 0.99), "baseline-p99-ms")
+	b.ReportMetric(q(cgo, 0.5), "cgo-baseline-median-ms")
 	b.ReportMetric(q(ony, 0.5)/q(base, 0.5), "median-ratio")
+	b.ReportMetric(q(ony, 0.5)/q(cgo, 0.5), "cgo-median-ratio")
 }
