@@ -21,6 +21,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/verdict"
+	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook/harness"
 )
 
@@ -95,8 +96,8 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	if len(raw) > harness.MaxInput {
 		return ad.DenyWithoutInput(raw[:4096], fmt.Sprintf("%s: input over %d bytes", ReasonUnreadable, harness.MaxInput), stdout, stderr)
 	}
-	ad = crossCheck(ad, raw, getenv, stderr)
-	call, ev, err := ad.Parse(raw, getenv)
+	var call *wire.ToolCall
+	ad, call, ev, err = parse(ad, raw, getenv, stderr)
 	if err != nil {
 		if ev == "" {
 			return ad.DenyWithoutInput(raw, ReasonUnreadable+": "+err.Error(), stdout, stderr)
@@ -161,27 +162,24 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	return deny(reason)
 }
 
-// crossCheck returns the adapter for the harness that actually wrote raw.
-// One harness can run another's hooks (Copilot CLI reads a repository's
+// parse reads raw with the adapter of the harness that wrote it. One harness
+// can run another's hooks (Copilot CLI reads a repository's
 // .claude/settings.json; Cursor can load Claude Code hooks), and each must be
 // answered in its own encoding. When the payload's fingerprint names another
-// harness whose adapter reads it, that adapter answers, and the mismatch is
-// logged; otherwise the installed adapter answers (and denies what it cannot
-// read).
-func crossCheck(installed harness.Adapter, raw []byte, getenv func(string) string, stderr io.Writer) harness.Adapter {
-	name := harness.Detect(raw)
-	if name == "" || name == installed.Name() {
-		return installed
+// harness whose adapter reads it, that adapter answers and the mismatch is
+// logged; otherwise the installed adapter reads it (and its error denies).
+func parse(installed harness.Adapter, raw []byte, getenv func(string) string, stderr io.Writer) (harness.Adapter, *wire.ToolCall, harness.Event, error) {
+	if name := harness.Detect(raw); name != "" && name != installed.Name() {
+		// windsurf and cline have no adapter: Lookup fails for them.
+		if other, err := harness.Lookup(name); err == nil {
+			if call, ev, err := other.Parse(raw, getenv); err == nil {
+				fmt.Fprintf(stderr, "ony-tui hook: installed for %s, but this call comes from %s: answering in %s's format\n", installed.Name(), name, name)
+				return other, call, ev, nil
+			}
+		}
 	}
-	other, err := harness.Lookup(name)
-	if err != nil {
-		return installed // windsurf, cline: no adapter of their own
-	}
-	if _, _, err := other.Parse(raw, getenv); err != nil {
-		return installed
-	}
-	fmt.Fprintf(stderr, "ony-tui hook: installed for %s, but this call comes from %s: answering in %s's format\n", installed.Name(), name, name)
-	return other
+	call, ev, err := installed.Parse(raw, getenv)
+	return installed, call, ev, err
 }
 
 func isVerdictError(err error) bool {
