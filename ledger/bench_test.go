@@ -23,19 +23,8 @@ import (
 // BenchmarkAppendConcurrent measures durable appends (WAL, synchronous=FULL,
 // group commit) from 32 goroutines per core, with p99 latency.
 func BenchmarkAppendConcurrent(b *testing.B) {
-	l, err := vectorgen.NewLayout(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := l.Options()
-	opts.CheckpointEvery = 1000
-	opts.Now = time.Now
 	ctx := context.Background()
-	lg, err := ledger.Open(ctx, l.DB, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer lg.Close()
+	lg := openBenchLedger(b)
 	var mu sync.Mutex
 	var lat []time.Duration
 	b.SetParallelism(32)
@@ -63,6 +52,24 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+// openBenchLedger opens a fresh durable ledger with a checkpoint every 1000
+// entries, closed when b ends.
+func openBenchLedger(b *testing.B) *ledger.Ledger {
+	l, err := vectorgen.NewLayout(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := l.Options()
+	opts.CheckpointEvery = 1000
+	opts.Now = time.Now
+	lg, err := ledger.Open(context.Background(), l.DB, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { lg.Close() })
+	return lg
 }
 
 const benchEntries = 1_000_000

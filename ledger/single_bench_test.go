@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ony-dev/ony-tui/ledger"
 	"github.com/ony-dev/ony-tui/ledger/internal/vectorgen"
 )
 
@@ -20,19 +19,8 @@ func BenchmarkAppendSingle(b *testing.B) { benchAppendSingle(b, 0) }
 func BenchmarkAppendSingleIdle(b *testing.B) { benchAppendSingle(b, 3*time.Millisecond) }
 
 func benchAppendSingle(b *testing.B, gap time.Duration) {
-	l, err := vectorgen.NewLayout(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := l.Options()
-	opts.CheckpointEvery = 1000
-	opts.Now = time.Now
 	ctx := context.Background()
-	lg, err := ledger.Open(ctx, l.DB, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer lg.Close()
+	lg := openBenchLedger(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
