@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/ony-dev/ony-tui/hook"
-	"github.com/ony-dev/ony-tui/tui/cli"
+	"github.com/ony-dev/ony-tui/internal/cli"
 )
 
 //go:embed taxonomy.yaml

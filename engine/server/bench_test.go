@@ -17,7 +17,7 @@ import (
 // automatically allowed call, with 32 concurrent clients, each verifying its
 // verdict exactly as the hook does (registry and key read from disk). The
 // journal is in memory here: the ledger's cost is measured with it in
-// engine/app.
+// internal/app.
 func BenchmarkRoundTripAutoAllow(b *testing.B) {
 	reg, dir := enginetest.Registry(b)
 	eng, err := engine.New(engine.Options{Classifier: byCommand{}, Journal: &enginetest.Journal{}, Devices: reg, Config: config.Defaults()})

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ony-dev/ony-tui/engine/app"
+	"github.com/ony-dev/ony-tui/internal/app"
 )
 
 func newServeCmd(g *globals, stderr io.Writer) *cobra.Command {

@@ -13,13 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook/harness"
 	"github.com/ony-dev/ony-tui/hook/install"
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 

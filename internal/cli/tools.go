@@ -8,9 +8,9 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/totp"
+	"github.com/ony-dev/ony-tui/internal/app"
 )
 
 func newEnrollCmd(g *globals, stdin io.Reader, stdout io.Writer) *cobra.Command {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ony-dev/ony-tui/engine/app"
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger/ledgercli"
 )
 

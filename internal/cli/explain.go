@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/taxonomy"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook/harness"
+	"github.com/ony-dev/ony-tui/internal/app"
 )
 
 func newExplainCmd(g *globals, stdin io.Reader, stdout io.Writer) *cobra.Command {

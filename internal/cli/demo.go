@@ -15,12 +15,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ony-dev/ony-tui/engine"
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/totp"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook"
+	"github.com/ony-dev/ony-tui/internal/app"
 )
 
 func newDemoCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {

@@ -11,8 +11,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 	"github.com/ony-dev/ony-tui/tui"
 	"github.com/ony-dev/ony-tui/tui/ledgerchain"
