@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 
 	"github.com/ony-dev/ony-tui/engine/config"
@@ -53,7 +54,7 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 		if p = e.claim(id); p == nil {
 			return fmt.Errorf("request %s: %w", id, ErrNotPending)
 		}
-		e.finish(ctx, p, verdict.Deny, deniedVia(a.Via), RecVerdict, a.Via, []string{factorOf(a.Via)}, 0)
+		e.finish(ctx, p, verdict.Deny, deniedVia(a.Via), ledger.KindVerdict, a.Via, []string{factorOf(a.Via)}, 0)
 		return nil
 	}
 	if kill {
@@ -81,7 +82,7 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	if p = e.claim(id); p == nil {
 		return fmt.Errorf("request %s: %w", id, ErrNotPending)
 	}
-	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), RecVerdict, a.Via, factors, step)
+	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), ledger.KindVerdict, a.Via, factors, step)
 	e.remember(p, factors, step)
 	return nil
 }
@@ -93,13 +94,13 @@ func (e *Engine) codeFailed(ctx context.Context, p *pending, cause error) error 
 	p.codeFails++
 	fails := p.codeFails
 	e.mu.Unlock()
-	if _, err := e.opts.Journal.Append(ctx, e.record(p, RecCodeFailed, "", "", nil, 0, fmt.Sprintf("wrong code %d of %d: %v", fails, MaxCodeFailures, cause))); err != nil {
+	if _, err := e.opts.Journal.Append(ctx, e.record(p, ledger.KindCodeFailed, "", "", nil, 0, fmt.Sprintf("wrong code %d of %d: %v", fails, MaxCodeFailures, cause))); err != nil {
 		e.problem("ledger append failed for a wrong code on %s: %v", p.id, err)
 	}
 	e.notify()
 	if fails >= MaxCodeFailures {
 		if c := e.claim(p.id); c != nil {
-			e.finish(ctx, c, verdict.Deny, ReasonCodeLimit, RecVerdict, device.KindEngine, nil, 0)
+			e.finish(ctx, c, verdict.Deny, ReasonCodeLimit, ledger.KindVerdict, device.KindEngine, nil, 0)
 		}
 		return fmt.Errorf("%w: request denied after %d wrong codes", ErrBadCode, fails)
 	}

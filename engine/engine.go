@@ -16,20 +16,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"sync"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
 
-// Classification is the engine's view of a classified call. Risk is one of
-// "low", "medium", "high", "critical".
+// Classification is the engine's view of a classified call.
 type Classification struct {
 	Action  string
 	Title   string
-	Risk    string
+	Risk    risk.Level
 	Target  string
 	Matcher string
 }
@@ -41,9 +42,12 @@ type Classifier interface {
 }
 
 // Journal is the audit ledger as the engine uses it. Append returns the
-// sequence number of the record only once it is durably committed.
+// sequence number of the entry only once it is durably committed. The
+// engine fills an entry's kind and fields; the ledger assigns its sequence
+// number, time and hashes. An entry never holds raw commands, file
+// contents, codes or secrets: the tool call is represented by its digest.
 type Journal interface {
-	Append(ctx context.Context, r Record) (seq uint64, err error)
+	Append(ctx context.Context, e ledger.Entry) (seq uint64, err error)
 }
 
 // CodeChecker verifies 6-digit codes for critical approvals. It is

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"github.com/ony-dev/ony-tui/engine/risk"
+	"github.com/ony-dev/ony-tui/ledger"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,16 +20,23 @@ import (
 )
 
 // journal records what the engine appends; fail makes appends fail like a
-// full disk would.
+// full disk would. Like the real ledger it refuses an entry that does not
+// validate, and it keeps those refusals so a test can assert there were
+// none.
 type journal struct {
-	mu   sync.Mutex
-	recs []Record
-	fail error
+	mu      sync.Mutex
+	recs    []ledger.Entry
+	fail    error
+	invalid []error
 }
 
-func (j *journal) Append(_ context.Context, r Record) (uint64, error) {
+func (j *journal) Append(_ context.Context, r ledger.Entry) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if err := r.Validate(); err != nil {
+		j.invalid = append(j.invalid, err)
+		return 0, err
+	}
 	if j.fail != nil {
 		return 0, j.fail
 	}
@@ -35,10 +44,10 @@ func (j *journal) Append(_ context.Context, r Record) (uint64, error) {
 	return uint64(len(j.recs)), nil
 }
 
-func (j *journal) kinds() []RecordKind {
+func (j *journal) kinds() []ledger.Kind {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	var out []RecordKind
+	var out []ledger.Kind
 	for _, r := range j.recs {
 		out = append(out, r.Kind)
 	}
@@ -55,13 +64,13 @@ func (riskByCommand) Classify(c *wire.ToolCall) Classification {
 	w, _, _ := strings.Cut(c.Command, " ")
 	switch w {
 	case "ls":
-		return Classification{Action: "fs.list", Risk: "low"}
+		return Classification{Action: "fs.list", Risk: risk.Low}
 	case "push":
-		return Classification{Action: "git.push.force", Risk: "high", Target: "origin/main"}
+		return Classification{Action: "git.push.force", Risk: risk.High, Target: "origin/main"}
 	case "deploy":
-		return Classification{Action: "deploy.production", Risk: "critical", Target: "env/production"}
+		return Classification{Action: "deploy.production", Risk: risk.Critical, Target: "env/production"}
 	}
-	return Classification{Action: "unknown", Risk: "critical"}
+	return Classification{Action: "unknown", Risk: risk.Critical}
 }
 
 // codes accepts "123456" once per request and fails otherwise.
@@ -104,6 +113,15 @@ func newFixture(t *testing.T, mod func(*Options)) *fixture {
 		}
 	}
 	f := &fixture{j: &journal{}, reg: reg, dir: dir, code: &codes{enrolled: true}}
+	// Every entry any engine test makes the engine write must be one the
+	// ledger takes: a known kind, fields within its limits.
+	t.Cleanup(func() {
+		f.j.mu.Lock()
+		defer f.j.mu.Unlock()
+		for _, err := range f.j.invalid {
+			t.Errorf("the engine wrote an entry the ledger refuses: %v", err)
+		}
+	})
 	opts := Options{Classifier: riskByCommand{}, Journal: f.j, Devices: reg, Config: config.Defaults(),
 		Codes: f.code, KillSwitchFile: filepath.Join(dir, "killswitch")}
 	if mod != nil {
@@ -160,7 +178,7 @@ func TestAutoAllowIsSignedByEngineAndRecordedOnce(t *testing.T) {
 	if v.Decision != verdict.Approve || v.ApproverDeviceID != eng.ID || v.LedgerSeq != 1 || v.Factors[0] != verdict.FactorAuto {
 		t.Fatalf("verdict %+v", v)
 	}
-	if k := f.j.kinds(); len(k) != 1 || k[0] != RecAutoAllow {
+	if k := f.j.kinds(); len(k) != 1 || k[0] != ledger.KindAutoAllow {
 		t.Fatalf("journal %v", k)
 	}
 	if len(f.eng.Snapshot().Pending) != 0 {
@@ -182,7 +200,7 @@ func TestApproveAtConsole(t *testing.T) {
 	if v.Decision != verdict.Approve || v.ApproverDeviceID != con.ID || v.LedgerSeq != 2 || strings.Join(v.Factors, ",") != "keypad" {
 		t.Fatalf("verdict %+v", v)
 	}
-	if k := f.j.kinds(); len(k) != 2 || k[0] != RecRequest || k[1] != RecVerdict {
+	if k := f.j.kinds(); len(k) != 2 || k[0] != ledger.KindRequest || k[1] != ledger.KindVerdict {
 		t.Fatalf("journal %v", k)
 	}
 	if err := f.eng.Decide(context.Background(), tk.RequestID, Approval{Approve: true}); !errors.Is(err, ErrNotPending) {
@@ -246,7 +264,7 @@ func TestWrongCodesDenyAtLimit(t *testing.T) {
 	}
 	fails := 0
 	for _, k := range f.j.kinds() {
-		if k == RecCodeFailed {
+		if k == ledger.KindCodeFailed {
 			fails++
 		}
 	}
@@ -335,7 +353,7 @@ func TestKillSwitch(t *testing.T) {
 		t.Fatal("kill switch file left after release")
 	}
 	kinds := f.j.kinds()
-	has := func(k RecordKind) bool {
+	has := func(k ledger.Kind) bool {
 		for _, x := range kinds {
 			if x == k {
 				return true
@@ -343,7 +361,7 @@ func TestKillSwitch(t *testing.T) {
 		}
 		return false
 	}
-	if !has(RecKillEngaged) || !has(RecKillReleased) {
+	if !has(ledger.KindKillEngaged) || !has(ledger.KindKillReleased) {
 		t.Fatalf("kill switch not recorded: %v", kinds)
 	}
 }
@@ -398,7 +416,7 @@ func TestConcurrentDecisionsYieldOneVerdict(t *testing.T) {
 	}
 	verdicts := 0
 	for _, k := range f.j.kinds() {
-		if k == RecVerdict {
+		if k == ledger.KindVerdict {
 			verdicts++
 		}
 	}
@@ -412,7 +430,7 @@ func TestAbandonAndClose(t *testing.T) {
 	tk, _ := f.submit(t, "push --force")
 	f.eng.Abandon(tk.RequestID)
 	last := f.j.recs[len(f.j.recs)-1]
-	if last.Kind != RecVerdict || last.Decision != "deny" || last.Detail != ReasonHookGone {
+	if last.Kind != ledger.KindVerdict || last.Decision != "deny" || last.Detail != ReasonHookGone {
 		t.Fatalf("abandon recorded %+v", last)
 	}
 	tk2, req2 := f.submit(t, "push --force")
@@ -466,5 +484,34 @@ func TestPolicyBlock(t *testing.T) {
 	tk, req := f.submit(t, "push --force")
 	if v := f.outcome(t, tk, req); v.Decision != verdict.Deny || v.Reason != ReasonPolicy {
 		t.Fatalf("verdict %+v", v)
+	}
+}
+
+// TestEntriesAreLedgerKinds drives the engine through every kind of event it
+// records on its own and checks each entry against the ledger's rules.
+func TestEntriesAreLedgerKinds(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	f.submit(t, "ls")                   // auto-allow
+	tk, _ := f.submit(t, "git push -f") // request
+	_ = f.eng.Decide(ctx, tk.RequestID, Approval{Approve: true})
+	tk, _ = f.submit(t, "deploy prod") // request, then a wrong code
+	_ = f.eng.Decide(ctx, tk.RequestID, Approval{Approve: true, Code: "000000"})
+	f.eng.Abandon(tk.RequestID)
+	_ = f.eng.SetAway(ctx, true)
+	_ = f.eng.EngageKillSwitch(ctx)
+	_ = f.eng.ReleaseKillSwitch(ctx)
+	seen := map[ledger.Kind]bool{}
+	for _, k := range f.j.kinds() {
+		if !k.Valid() {
+			t.Errorf("kind %v is not a ledger kind", k)
+		}
+		seen[k] = true
+	}
+	for _, k := range []ledger.Kind{ledger.KindAutoAllow, ledger.KindRequest, ledger.KindVerdict, ledger.KindCodeFailed,
+		ledger.KindAwayChanged, ledger.KindKillEngaged, ledger.KindKillReleased} {
+		if !seen[k] {
+			t.Errorf("no %v entry was written", k)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
@@ -26,10 +27,10 @@ type pending struct {
 	done      chan Outcome // buffered 1; written once by finish
 }
 
-func (e *Engine) record(p *pending, kind RecordKind, decision, deviceID string, factors []string, step uint64, detail string) Record {
-	return Record{
+func (e *Engine) record(p *pending, kind ledger.Kind, decision, deviceID string, factors []string, step uint64, detail string) ledger.Entry {
+	return ledger.Entry{
 		Kind: kind, RequestID: p.id, SessionID: p.call.SessionID, Harness: p.call.Harness,
-		Action: p.class.Action, Target: p.class.Target, Risk: p.class.Risk, RiskHint: p.call.RiskHint,
+		Action: p.class.Action, Target: p.class.Target, Risk: p.class.Risk.String(), RiskHint: p.call.RiskHint,
 		Decision: decision, DeviceID: deviceID, Factors: factors, RequestDigest: p.digest, Step: step, Detail: detail,
 	}
 }
@@ -38,7 +39,7 @@ func (e *Engine) record(p *pending, kind RecordKind, decision, deviceID string, 
 // been claimed (or never queued). An approval that cannot be recorded or
 // signed becomes a deny; a deny that cannot be recorded is still sent,
 // because a deny is always safe.
-func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, reason string, kind RecordKind, signerKind device.Kind, factors []string, step uint64) {
+func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, reason string, kind ledger.Kind, signerKind device.Kind, factors []string, step uint64) {
 	signer, serr := e.signer(signerKind)
 	if serr != nil && signerKind != device.KindEngine {
 		e.problem("cannot sign with the %s device (%v): request %s denied", signerKind, serr, p.id)
@@ -69,7 +70,7 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 	now := e.now()
 	v := &verdict.Verdict{
 		RequestID: p.id, AgentSessionID: p.call.SessionID, Action: p.class.Action, Target: p.class.Target,
-		Risk: p.class.Risk, Decision: dec, Reason: reason,
+		Risk: p.class.Risk.String(), Decision: dec, Reason: reason,
 		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(e.opts.Config.VerdictTTL)),
 		Nonce: p.nonce, RequestDigest: p.digest, Factors: factors, LedgerSeq: seq,
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -56,11 +57,11 @@ func (e *Engine) EngageKillSwitch(ctx context.Context) error {
 			d.Close()
 		}
 	}
-	if _, err := e.opts.Journal.Append(ctx, Record{Kind: RecKillEngaged, Detail: fmt.Sprintf("%d waiting requests denied", len(claimed))}); err != nil {
+	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindKillEngaged, Detail: fmt.Sprintf("%d waiting requests denied", len(claimed))}); err != nil {
 		errs = append(errs, fmt.Errorf("recording kill switch: %w", err))
 	}
 	for _, p := range claimed {
-		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, ledger.KindVerdict, device.KindEngine, nil, 0)
 	}
 	if err := errors.Join(errs...); err != nil {
 		e.problem("kill switch engaged, but: %v", err)
@@ -82,7 +83,7 @@ func (e *Engine) ReleaseKillSwitch(ctx context.Context) error {
 	e.kill = false
 	e.mu.Unlock()
 	e.notify()
-	if _, err := e.opts.Journal.Append(ctx, Record{Kind: RecKillReleased}); err != nil {
+	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindKillReleased}); err != nil {
 		e.problem("recording kill switch release failed: %v", err)
 		return fmt.Errorf("recording kill switch release: %w", err)
 	}
@@ -103,7 +104,7 @@ func (e *Engine) SetAway(ctx context.Context, away bool) error {
 	if away {
 		detail = "owner away from the console"
 	}
-	if _, err := e.opts.Journal.Append(ctx, Record{Kind: RecAwayChanged, Detail: detail}); err != nil {
+	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindAwayChanged, Detail: detail}); err != nil {
 		e.problem("recording away state failed: %v", err)
 		return err
 	}
@@ -121,6 +122,6 @@ func (e *Engine) Close(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	for _, p := range claimed {
-		e.finish(ctx, p, verdict.Deny, ReasonStopped, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonStopped, ledger.KindVerdict, device.KindEngine, nil, 0)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
@@ -148,24 +149,24 @@ func (e *Engine) Submit(ctx context.Context, req wire.Request) (*Ticket, error) 
 	prior, answered := e.takeRecent(&req.Call)
 	switch {
 	case kill:
-		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case answered && p.need != config.Block:
 		e.finish(ctx, p, verdict.Approve, "approved moments ago for the same call (request "+prior.requestID+")",
-			RecVerdict, device.KindEngine, prior.factors, 0)
+			ledger.KindVerdict, device.KindEngine, prior.factors, 0)
 	case p.need == config.Block:
-		e.finish(ctx, p, verdict.Deny, ReasonPolicy, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonPolicy, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case p.need == config.Auto:
-		e.finish(ctx, p, verdict.Approve, "allowed by policy: "+p.class.Risk+" risk", RecAutoAllow, device.KindEngine, []string{verdict.FactorAuto}, 0)
+		e.finish(ctx, p, verdict.Approve, "allowed by policy: "+p.class.Risk.String()+" risk", ledger.KindAutoAllow, device.KindEngine, []string{verdict.FactorAuto}, 0)
 	case p.need == config.ApproveCode && (e.opts.Codes == nil || !e.opts.Codes.Enrolled()):
-		e.finish(ctx, p, verdict.Deny, ReasonNoCode, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonNoCode, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case !p.deadline.After(now):
-		e.finish(ctx, p, verdict.Deny, ReasonTimeout, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonTimeout, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case full:
-		e.finish(ctx, p, verdict.Deny, ReasonTooMany, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(ctx, p, verdict.Deny, ReasonTooMany, ledger.KindVerdict, device.KindEngine, nil, 0)
 	default:
-		if _, err := e.opts.Journal.Append(ctx, e.record(p, RecRequest, "", "", nil, 0, "")); err != nil {
+		if _, err := e.opts.Journal.Append(ctx, e.record(p, ledger.KindRequest, "", "", nil, 0, "")); err != nil {
 			e.problem("ledger append failed, request %s denied: %v", id, err)
-			e.finish(ctx, p, verdict.Deny, ReasonLedgerError, RecVerdict, device.KindEngine, nil, 0)
+			e.finish(ctx, p, verdict.Deny, ReasonLedgerError, ledger.KindVerdict, device.KindEngine, nil, 0)
 			return t, nil
 		}
 		e.hold(p)
@@ -183,7 +184,7 @@ func (e *Engine) hold(p *pending) {
 		if e.closed {
 			reason = ReasonStopped
 		}
-		e.finish(context.Background(), p, verdict.Deny, reason, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(context.Background(), p, verdict.Deny, reason, ledger.KindVerdict, device.KindEngine, nil, 0)
 		return
 	}
 	e.pending[p.id] = p
@@ -191,7 +192,7 @@ func (e *Engine) hold(p *pending) {
 	e.sessions[p.call.SessionID]++
 	p.timer = time.AfterFunc(p.deadline.Sub(e.now()), func() {
 		if e.claim(p.id) != nil {
-			e.finish(context.Background(), p, verdict.Deny, ReasonTimeout, RecVerdict, device.KindEngine, nil, 0)
+			e.finish(context.Background(), p, verdict.Deny, ReasonTimeout, ledger.KindVerdict, device.KindEngine, nil, 0)
 		}
 	})
 	e.mu.Unlock()
@@ -230,7 +231,7 @@ func (e *Engine) claimLocked(id string) *pending {
 // Abandon denies a request whose hook went away, and records it.
 func (e *Engine) Abandon(id string) {
 	if p := e.claim(id); p != nil {
-		e.finish(context.Background(), p, verdict.Deny, ReasonHookGone, RecVerdict, device.KindEngine, nil, 0)
+		e.finish(context.Background(), p, verdict.Deny, ReasonHookGone, ledger.KindVerdict, device.KindEngine, nil, 0)
 		e.notify()
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func BenchmarkView(b *testing.B) {
 			}
 			f := newFixture(b, fixtureOpts{chain: c})
 			f.size(sz[0], sz[1])
-			risks := []string{"low", "medium", "high", "critical"}
+			risks := risk.Levels()
 			for i := 0; i < 1000; i++ {
 				s := busySpecs()[i%len(busySpecs())]
 				s.class = engine.Classification{Action: s.class.Action, Title: s.class.Title, Risk: risks[i%4], Target: s.class.Target, Matcher: s.class.Matcher}

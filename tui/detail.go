@@ -111,7 +111,7 @@ func detailLines(r *engine.Request, st *Styles, mk *masker, w int) []string {
 	out = append(out, bs.Render(badge)+" "+st.Bold.Render(clip(requestTitle(*r), max(1, w-5))))
 	field("needs", needText(r.Need))
 	field("target", orDash(r.Class.Target))
-	risk := strings.ToUpper(orDash(r.Class.Risk)) + ", derived by Ony"
+	risk := strings.ToUpper(r.Class.Risk.OrCritical().String()) + ", derived by Ony"
 	if r.Class.Matcher != "" {
 		risk += " (matcher " + r.Class.Matcher + ")"
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/ony-dev/ony-tui/engine/risk"
+	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +52,7 @@ func (c *classifier) Classify(call *wire.ToolCall) engine.Classification {
 	if cl, ok := c.byD[call.InputDigest]; ok {
 		return cl
 	}
-	return engine.Classification{Action: "unknown", Title: "Unrecognised action", Risk: "critical", Matcher: "default"}
+	return engine.Classification{Action: "unknown", Title: "Unrecognised action", Risk: risk.Critical, Matcher: "default"}
 }
 
 // codeStore is the TOTP verifier's persisted state: nothing used yet.
@@ -168,7 +170,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	reg, _ := enginetest.Registry(t)
 	f := &fixture{t: t, cls: &classifier{byD: map[string]engine.Classification{}}, clk: &clock{t: baseTime()}, reg: reg}
 	cfg := config.Defaults()
-	cfg.ByRisk["low"], cfg.ByRisk["medium"] = config.Approve, config.Approve
+	cfg.ByRisk[risk.Low], cfg.ByRisk[risk.Medium] = config.Approve, config.Approve
 	j := &enginetest.Journal{}
 	f.j = j
 	var codes engine.CodeChecker
@@ -320,7 +322,7 @@ func (f *fixture) apply(msg tea.Msg) tea.Cmd {
 func (f *fixture) verdicts(id string) []string {
 	var out []string
 	for _, r := range f.j.Records() {
-		if r.RequestID == id && r.Kind == engine.RecVerdict {
+		if r.RequestID == id && r.Kind == ledger.KindVerdict {
 			out = append(out, r.Decision)
 		}
 	}

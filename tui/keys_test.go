@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/ony-dev/ony-tui/ledger"
 	"slices"
 	"strings"
 	"testing"
@@ -138,7 +139,7 @@ func TestValidCodeApproves(t *testing.T) {
 	}
 	var totp bool
 	for _, r := range f.j.Records() {
-		if r.RequestID == id && r.Kind == "verdict" {
+		if r.RequestID == id && r.Kind == ledger.KindVerdict {
 			totp = slices.Contains(r.Factors, "totp")
 		}
 	}

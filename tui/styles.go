@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
+
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // Styles holds every style the console uses, built once by NewStyles and
@@ -152,15 +154,15 @@ func NewStyles(isDark, noColor bool) Styles {
 	return s
 }
 
-// riskBadge returns the 4-cell badge text and style for a risk level.
-// Anything the console does not recognise is shown as critical.
-func (s *Styles) riskBadge(risk string) (string, lipgloss.Style) {
-	switch risk {
-	case "low":
+// riskBadge returns the 4-cell badge text and style for a risk level. An
+// invalid level is shown as critical, as the policy treats it.
+func (s *Styles) riskBadge(l risk.Level) (string, lipgloss.Style) {
+	switch l.OrCritical() {
+	case risk.Low:
 		return "LOW ", s.Risk.Low
-	case "medium":
+	case risk.Medium:
 		return "MED ", s.Risk.Med
-	case "high":
+	case risk.High:
 		return "HIGH", s.Risk.High
 	default:
 		return "CRIT", s.Risk.Crit

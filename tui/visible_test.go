@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestAgentTextCannotDriveTheTerminal(t *testing.T) {
 	f.size(120, 40)
 	f.submit(spec{session: "sess\x1b]0;owned\a", command: "rm -rf /\x1b[2K\x1b[1A\x1b[32mLOW risk, approved", hint: "low\x1b[8m",
 		paths: []string{"/tmp/\u202egnp.exe"},
-		class: engine.Classification{Action: "fs.delete.recursive", Title: "Recursive delete", Risk: "critical", Target: "/\x1b[2J"}})
+		class: engine.Classification{Action: "fs.delete.recursive", Title: "Recursive delete", Risk: risk.Critical, Target: "/\x1b[2J"}})
 	f.refresh()
 	raw := f.m.View().Content
 	for _, seq := range []string{"\x1b]0;owned", "\x1b[2K", "\x1b[1A", "\x1b[8m", "\x1b[2J", "\u202e"} {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // Requirement is what a request needs before it may run.
@@ -60,8 +62,8 @@ const (
 
 // Config is the loaded configuration.
 type Config struct {
-	// ByRisk maps "low", "medium", "high", "critical" to a requirement.
-	ByRisk map[string]Requirement
+	// ByRisk maps each risk level to a requirement.
+	ByRisk map[risk.Level]Requirement
 	// ByAction overrides ByRisk for action ids, within the floors.
 	ByAction map[string]Requirement
 	// Deadline is how long a request waits for a human before it is denied.
@@ -92,7 +94,7 @@ type Phone struct {
 // high needs an approval, critical an approval and a code.
 func Defaults() Config {
 	return Config{
-		ByRisk:       map[string]Requirement{"low": Auto, "medium": Auto, "high": Approve, "critical": ApproveCode},
+		ByRisk:       map[risk.Level]Requirement{risk.Low: Auto, risk.Medium: Auto, risk.High: Approve, risk.Critical: ApproveCode},
 		ByAction:     map[string]Requirement{},
 		Deadline:     2 * time.Minute,
 		HookDeadline: 5 * time.Minute,
@@ -109,16 +111,18 @@ const (
 )
 
 // For returns what a request with this action and risk needs, applying the
-// floors: a critical request never needs less than CriticalFloor.
-func (c Config) For(action, risk string) Requirement {
+// floors: a critical request, an invalid risk and the unknown action never
+// need less than CriticalFloor.
+func (c Config) For(action string, r risk.Level) Requirement {
+	r = r.OrCritical()
 	req, ok := c.ByAction[action]
 	if !ok {
-		req, ok = c.ByRisk[risk]
+		req, ok = c.ByRisk[r]
 	}
 	if !ok {
 		req = ApproveCode // a risk this config does not know is treated as critical
 	}
-	if (risk == "critical" || risk == "" || action == "unknown") && req < CriticalFloor {
+	if (r == risk.Critical || action == "unknown") && req < CriticalFloor {
 		req = CriticalFloor
 	}
 	return req
@@ -161,18 +165,18 @@ func Parse(b []byte, name string) (Config, error) {
 	if err := yaml.UnmarshalWithOptions(b, &f, yaml.Strict()); err != nil {
 		return Config{}, fmt.Errorf("%s", positioned(name, err))
 	}
-	for risk, val := range map[string]string{"low": f.Policy.Low, "medium": f.Policy.Medium, "high": f.Policy.High, "critical": f.Policy.Critical} {
+	for level, val := range map[risk.Level]string{risk.Low: f.Policy.Low, risk.Medium: f.Policy.Medium, risk.High: f.Policy.High, risk.Critical: f.Policy.Critical} {
 		if val == "" {
 			continue
 		}
 		r, err := ParseRequirement(val)
 		if err != nil {
-			return Config{}, fmt.Errorf("%s: policy.%s: %w", name, risk, err)
+			return Config{}, fmt.Errorf("%s: policy.%s: %w", name, level, err)
 		}
-		c.ByRisk[risk] = r
+		c.ByRisk[level] = r
 	}
-	if c.ByRisk["critical"] < CriticalFloor {
-		return Config{}, fmt.Errorf("%s: policy.critical: %q is below the floor: critical actions always need %s", name, c.ByRisk["critical"], CriticalFloor)
+	if c.ByRisk[risk.Critical] < CriticalFloor {
+		return Config{}, fmt.Errorf("%s: policy.critical: %q is below the floor: critical actions always need %s", name, c.ByRisk[risk.Critical], CriticalFloor)
 	}
 	actions := make([]string, 0, len(f.Policy.Actions))
 	for a := range f.Policy.Actions {

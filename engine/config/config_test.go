@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 func TestDefaultsAndMissingFile(t *testing.T) {
@@ -14,15 +16,17 @@ func TestDefaultsAndMissingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		action, risk string
-		want         Requirement
+		action string
+		risk   risk.Level
+		want   Requirement
 	}{
-		{"file.read", "low", Auto},
-		{"file.edit.project", "medium", Auto},
-		{"git.push.force", "high", Approve},
-		{"deploy.production", "critical", ApproveCode},
-		{"unknown", "critical", ApproveCode},
-		{"x", "bogus", ApproveCode},
+		{"file.read", risk.Low, Auto},
+		{"file.edit.project", risk.Medium, Auto},
+		{"git.push.force", risk.High, Approve},
+		{"deploy.production", risk.Critical, ApproveCode},
+		{"unknown", risk.Critical, ApproveCode},
+		{"x", 0, ApproveCode},
+		{"x", 9, ApproveCode},
 	} {
 		if got := c.For(tc.action, tc.risk); got != tc.want {
 			t.Errorf("For(%s,%s) = %s, want %s", tc.action, tc.risk, got, tc.want)
@@ -44,8 +48,8 @@ fallback: ask
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.For("file.edit.project", "medium") != Approve || c.For("git.push.force", "high") != ApproveCode ||
-		c.For("deploy.production", "critical") != Block || c.Deadline != 90*time.Second || c.Fallback != FallbackAsk {
+	if c.For("file.edit.project", risk.Medium) != Approve || c.For("git.push.force", risk.High) != ApproveCode ||
+		c.For("deploy.production", risk.Critical) != Block || c.Deadline != 90*time.Second || c.Fallback != FallbackAsk {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 }
@@ -66,10 +70,10 @@ func TestFloors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.For("deploy.production", "critical"); got != ApproveCode {
+	if got := c.For("deploy.production", risk.Critical); got != ApproveCode {
 		t.Fatalf("per-action auto on a critical action gave %s", got)
 	}
-	if got := c.For("unknown", "low"); got != ApproveCode {
+	if got := c.For("unknown", risk.Low); got != ApproveCode {
 		t.Fatalf("unknown action with a low risk string gave %s", got)
 	}
 }
@@ -99,7 +103,7 @@ func TestUnreadableFile(t *testing.T) {
 	p := filepath.Join(dir, "c.yaml")
 	_ = os.WriteFile(p, []byte("policy:\n  low: approve\n"), 0o600)
 	c, err := Load(p)
-	if err != nil || c.For("file.read", "low") != Approve {
-		t.Fatalf("Load: %v %v", c.For("file.read", "low"), err)
+	if err != nil || c.For("file.read", risk.Low) != Approve {
+		t.Fatalf("Load: %v %v", c.For("file.read", risk.Low), err)
 	}
 }

@@ -5,25 +5,30 @@ package enginetest
 
 import (
 	"context"
+	"github.com/ony-dev/ony-tui/ledger"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
 )
 
-// Journal keeps records in memory. Set Fail to make appends fail.
+// Journal keeps records in memory. Like the real ledger it refuses an entry
+// that does not validate (an unknown kind, an oversized field). Set Fail to
+// make appends fail.
 type Journal struct {
 	mu   sync.Mutex
-	recs []engine.Record
+	recs []ledger.Entry
 	fail error
 }
 
 // Append implements engine.Journal.
-func (j *Journal) Append(_ context.Context, r engine.Record) (uint64, error) {
+func (j *Journal) Append(_ context.Context, r ledger.Entry) (uint64, error) {
+	if err := r.Validate(); err != nil {
+		return 0, err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail != nil {
@@ -34,10 +39,10 @@ func (j *Journal) Append(_ context.Context, r engine.Record) (uint64, error) {
 }
 
 // Records returns a copy of what was appended.
-func (j *Journal) Records() []engine.Record {
+func (j *Journal) Records() []ledger.Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]engine.Record(nil), j.recs...)
+	return append([]ledger.Entry(nil), j.recs...)
 }
 
 // SetFail makes later appends fail with err (nil to succeed again).

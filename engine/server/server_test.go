@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/engine/risk"
+	"github.com/ony-dev/ony-tui/ledger"
 	"net"
 	"os"
 	"os/exec"
@@ -30,9 +32,9 @@ func (byCommand) Classify(c *wire.ToolCall) engine.Classification {
 		panic("classifier bug")
 	}
 	if strings.HasPrefix(c.Command, "ls") {
-		return engine.Classification{Action: "fs.list", Risk: "low"}
+		return engine.Classification{Action: "fs.list", Risk: risk.Low}
 	}
-	return engine.Classification{Action: "git.push.force", Risk: "high"}
+	return engine.Classification{Action: "git.push.force", Risk: risk.High}
 }
 
 type setup struct {
@@ -225,7 +227,7 @@ func TestHookGoneWhileWaitingIsDeniedAndRecorded(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		recs := s.j.Records()
-		if last := recs[len(recs)-1]; last.Kind == engine.RecVerdict {
+		if last := recs[len(recs)-1]; last.Kind == ledger.KindVerdict {
 			if last.Decision != "deny" || last.Detail != engine.ReasonHookGone {
 				t.Fatalf("recorded %+v", last)
 			}

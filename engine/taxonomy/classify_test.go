@@ -124,34 +124,3 @@ func TestConcurrentClassify(t *testing.T) {
 	}
 	wg.Wait()
 }
-
-func TestRisk(t *testing.T) {
-	for r, name := range map[Risk]string{Low: "low", Medium: "medium", High: "high", Critical: "critical"} {
-		if r.String() != name || !r.Valid() {
-			t.Errorf("%d: %q", r, r.String())
-		}
-		b, err := r.MarshalText()
-		if err != nil || string(b) != name {
-			t.Errorf("MarshalText(%s) = %q, %v", name, b, err)
-		}
-		var back Risk
-		if err := back.UnmarshalText(b); err != nil || back != r {
-			t.Errorf("UnmarshalText(%q) = %v, %v", b, back, err)
-		}
-	}
-	if Low >= Medium || Medium >= High || High >= Critical {
-		t.Error("risks are not ordered")
-	}
-	var zero Risk
-	if zero.Valid() || zero.String() != "invalid(0)" {
-		t.Errorf("zero risk: %v %q", zero.Valid(), zero.String())
-	}
-	if _, err := zero.MarshalText(); err == nil {
-		t.Error("MarshalText of the zero risk succeeded")
-	}
-	for _, bad := range []string{"", "Low", "CRITICAL", "severe", "5"} {
-		if _, err := ParseRisk(bad); err == nil {
-			t.Errorf("ParseRisk(%q) succeeded", bad)
-		}
-	}
-}

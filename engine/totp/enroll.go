@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"net/url"
 	"strings"
@@ -97,7 +98,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (device.Device, error) {
 	if err != nil {
 		return device.Device{}, err
 	}
-	if _, err := o.Journal.Append(ctx, engine.Record{Kind: engine.RecDeviceEnrolled, DeviceID: d.ID,
+	if _, err := o.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindDeviceEnrolled, DeviceID: d.ID,
 		Step: second, Factors: []string{"totp"}, Detail: "totp device enrolled: " + o.Label}); err != nil {
 		return d, fmt.Errorf("device %s stored, but recording the enrolment failed: %w", d.ID, err)
 	}
@@ -105,7 +106,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (device.Device, error) {
 		if _, err := o.Registry.Revoke(old.ID); err != nil {
 			return d, fmt.Errorf("revoking the previous totp device %s: %w", old.ID, err)
 		}
-		if _, err := o.Journal.Append(ctx, engine.Record{Kind: engine.RecDeviceRevoked, DeviceID: old.ID,
+		if _, err := o.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindDeviceRevoked, DeviceID: old.ID,
 			Detail: "replaced by re-enrolment as " + d.ID}); err != nil {
 			return d, fmt.Errorf("recording the revocation of %s: %w", old.ID, err)
 		}

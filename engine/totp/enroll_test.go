@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"net/url"
 	"os"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/boombuler/barcode/qr"
 
-	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/enginetest"
 )
@@ -102,7 +102,7 @@ func TestEnrollConfirmsTwoConsecutiveCodes(t *testing.T) {
 		t.Fatalf("secret file: %v %v", fi, err)
 	}
 	recs := j.Records()
-	if len(recs) != 1 || recs[0].Kind != engine.RecDeviceEnrolled || recs[0].DeviceID != d.ID {
+	if len(recs) != 1 || recs[0].Kind != ledger.KindDeviceEnrolled || recs[0].DeviceID != d.ID {
 		t.Fatalf("records %+v", recs)
 	}
 	secretText := out[strings.Index(out, "secret: ")+8:]
@@ -165,11 +165,11 @@ func TestReenrolmentReplaces(t *testing.T) {
 	if act, _ := reg.ActiveOf(device.KindTOTP); act.ID != second.ID {
 		t.Fatalf("active totp %s, want %s", act.ID, second.ID)
 	}
-	kinds := []engine.RecordKind{}
+	kinds := []ledger.Kind{}
 	for _, r := range j.Records() {
 		kinds = append(kinds, r.Kind)
 	}
-	if len(kinds) != 3 || kinds[2] != engine.RecDeviceRevoked {
+	if len(kinds) != 3 || kinds[2] != ledger.KindDeviceRevoked {
 		t.Fatalf("records %v", kinds)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 	"sync"
 	"time"
@@ -167,7 +168,7 @@ func (v *Verifier) fail(ctx context.Context, now time.Time, st State, requestID 
 	if st.FailuresLastHour+1 < MaxFailuresPerHour {
 		return ErrMismatch
 	}
-	if _, err := v.journal.Append(ctx, engine.Record{Kind: engine.RecCodeLocked, RequestID: requestID,
+	if _, err := v.journal.Append(ctx, ledger.Entry{Kind: ledger.KindCodeLocked, RequestID: requestID,
 		Detail: fmt.Sprintf("%d wrong codes within an hour", st.FailuresLastHour+1)}); err != nil {
 		return fmt.Errorf("%w (and recording the lock failed: %v)", ErrLocked, err)
 	}
@@ -200,12 +201,12 @@ func (v *Verifier) Unlock(ctx context.Context, code string) error {
 	}
 	step, ok := match(c, secret, now, st.LastStep)
 	if !ok {
-		if _, err := v.journal.Append(ctx, engine.Record{Kind: engine.RecCodeFailed, Detail: "wrong code to unlock"}); err != nil {
+		if _, err := v.journal.Append(ctx, ledger.Entry{Kind: ledger.KindCodeFailed, Detail: "wrong code to unlock"}); err != nil {
 			return fmt.Errorf("%w (and recording it failed: %v)", ErrMismatch, err)
 		}
 		return ErrMismatch
 	}
-	if _, err := v.journal.Append(ctx, engine.Record{Kind: engine.RecCodeUnlocked, Step: step, Factors: []string{"totp"},
+	if _, err := v.journal.Append(ctx, ledger.Entry{Kind: ledger.KindCodeUnlocked, Step: step, Factors: []string{"totp"},
 		Detail: "code path unlocked at the console"}); err != nil {
 		return fmt.Errorf("recording the unlock: %w", err)
 	}

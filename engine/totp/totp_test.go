@@ -3,12 +3,12 @@ package totp
 import (
 	"context"
 	"errors"
+	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/enginetest"
 )
@@ -158,7 +158,7 @@ func TestLockAfterTenWrongCodesThenUnlock(t *testing.T) {
 		t.Fatalf("10th wrong code: %v", err)
 	}
 	recs := f.j.Records()
-	if len(recs) != 1 || recs[0].Kind != engine.RecCodeLocked {
+	if len(recs) != 1 || recs[0].Kind != ledger.KindCodeLocked {
 		t.Fatalf("records %+v", recs)
 	}
 	// The ledger now says locked; even a valid code is refused.
@@ -177,7 +177,7 @@ func TestLockAfterTenWrongCodesThenUnlock(t *testing.T) {
 		t.Fatalf("unlock: %v", err)
 	}
 	last := f.j.Records()[len(f.j.Records())-1]
-	if last.Kind != engine.RecCodeUnlocked || last.Step != Step(f.clk.t) {
+	if last.Kind != ledger.KindCodeUnlocked || last.Step != Step(f.clk.t) {
 		t.Fatalf("unlock record %+v", last)
 	}
 	// The unlock consumed the step.

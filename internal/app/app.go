@@ -90,7 +90,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 			return nil, fmt.Errorf("device registry: %w", err)
 		}
 		if created {
-			if _, err := a.Journal.Append(ctx, engine.Record{Kind: engine.RecDeviceEnrolled, DeviceID: d.ID,
+			if _, err := a.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindDeviceEnrolled, DeviceID: d.ID,
 				Detail: string(k) + " device created"}); err != nil {
 				return nil, fmt.Errorf("recording device %s: %w", d.ID, err)
 			}
@@ -102,9 +102,9 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range []engine.Record{
-		{Kind: engine.RecConsoleStarted, Detail: fmt.Sprintf("%s started (%s)", o.Mode, o.Build)},
-		{Kind: engine.RecTaxonomyLoaded, Detail: fmt.Sprintf("sha256:%s from %s", a.Taxonomy.SHA256(), a.Taxonomy.Source)},
+	for _, r := range []ledger.Entry{
+		{Kind: ledger.KindConsoleStarted, Detail: fmt.Sprintf("%s started (%s)", o.Mode, o.Build)},
+		{Kind: ledger.KindTaxonomyLoaded, Detail: fmt.Sprintf("sha256:%s from %s", a.Taxonomy.SHA256(), a.Taxonomy.Source)},
 	} {
 		if _, err := a.Journal.Append(ctx, r); err != nil {
 			return nil, fmt.Errorf("recording start: %w", err)
@@ -164,7 +164,7 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	if a.Engine != nil {
 		a.Engine.Close(ctx)
-		if _, err := a.Journal.Append(ctx, engine.Record{Kind: engine.RecConsoleStopped, Detail: a.mode + " stopped"}); err != nil {
+		if _, err := a.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindConsoleStopped, Detail: a.mode + " stopped"}); err != nil {
 			errs = append(errs, fmt.Errorf("recording stop: %w", err))
 		}
 	}
@@ -218,7 +218,7 @@ type Taxonomy struct {
 // Classify implements engine.Classifier.
 func (t *Taxonomy) Classify(c *wire.ToolCall) engine.Classification {
 	r := t.Taxonomy.Classify(c)
-	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk.String(), Target: r.Target, Matcher: r.Matcher}
+	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk, Target: r.Target, Matcher: r.Matcher}
 }
 
 // LoadTaxonomy loads the user's taxonomy.yaml from the config directory if

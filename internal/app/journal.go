@@ -15,18 +15,10 @@ var _ engine.Journal = Journal{}
 
 // Append implements engine.Journal: it returns only after the entry is
 // durably committed.
-func (j Journal) Append(ctx context.Context, r engine.Record) (uint64, error) {
-	kind, err := ledger.ParseKind(string(r.Kind))
+func (j Journal) Append(ctx context.Context, e ledger.Entry) (uint64, error) {
+	out, err := j.L.Append(ctx, e)
 	if err != nil {
-		return 0, fmt.Errorf("recording %s: %w", r.Kind, err)
+		return 0, fmt.Errorf("recording %s: %w", e.Kind, err)
 	}
-	e, err := j.L.Append(ctx, ledger.Entry{
-		Kind: kind, RequestID: r.RequestID, SessionID: r.SessionID, Harness: r.Harness,
-		Action: r.Action, Target: r.Target, Risk: r.Risk, RiskHint: r.RiskHint, Decision: r.Decision,
-		DeviceID: r.DeviceID, Factors: r.Factors, RequestDigest: r.RequestDigest, Step: r.Step, Detail: r.Detail,
-	})
-	if err != nil {
-		return 0, err
-	}
-	return e.Seq, nil
+	return out.Seq, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"math/big"
 	"os"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/totp"
@@ -70,7 +70,7 @@ code for critical actions (the demo shows the current one in the header), K
 				return "demo code " + c[:3] + " " + c[3:]
 			}
 			after := func(ctx context.Context, a *app.App) {
-				_, _ = a.Journal.Append(ctx, engine.Record{Kind: engine.RecDeviceEnrolled, DeviceID: dev.ID, Detail: "demo totp device"})
+				_, _ = a.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindDeviceEnrolled, DeviceID: dev.ID, Detail: "demo totp device"})
 				simulateAgent(ctx, l.Socket, reg, project)
 			}
 			err = startConsole(cmd.Context(), g, l, stdout, stderr, "demo", consoleRun{note: note, after: after})

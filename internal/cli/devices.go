@@ -2,13 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ony-dev/ony-tui/engine"
 )
 
 func newDevicesCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
@@ -57,7 +56,7 @@ device makes its verdicts stop verifying at once, in every hook.`,
 				if err != nil {
 					return err
 				}
-				if _, err := t.journal.Append(cmd.Context(), engine.Record{Kind: engine.RecDeviceRevoked, DeviceID: d.ID,
+				if _, err := t.journal.Append(cmd.Context(), ledger.Entry{Kind: ledger.KindDeviceRevoked, DeviceID: d.ID,
 					Detail: fmt.Sprintf("%s device revoked at the terminal", d.Kind)}); err != nil {
 					return fmt.Errorf("device %s revoked, but recording it failed: %w", d.ID, err)
 				}
@@ -79,9 +78,9 @@ device makes its verdicts stop verifying at once, in every hook.`,
 				if err != nil {
 					return err
 				}
-				for _, r := range []engine.Record{
-					{Kind: engine.RecDeviceEnrolled, DeviceID: repl.ID, Detail: "rotated from " + old.ID},
-					{Kind: engine.RecDeviceRevoked, DeviceID: old.ID, Detail: "rotated to " + repl.ID},
+				for _, r := range []ledger.Entry{
+					{Kind: ledger.KindDeviceEnrolled, DeviceID: repl.ID, Detail: "rotated from " + old.ID},
+					{Kind: ledger.KindDeviceRevoked, DeviceID: old.ID, Detail: "rotated to " + repl.ID},
 				} {
 					if _, err := t.journal.Append(cmd.Context(), r); err != nil {
 						return fmt.Errorf("rotation done, but recording it failed: %w", err)
