@@ -203,3 +203,13 @@ func decision(t *testing.T, harness string, r result) string {
 	}
 	return d
 }
+
+// hookLog returns the hook's diagnostics log of a home ("" if none).
+func hookLog(t testing.TB, home string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, "state", "hook.log"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return string(b)
+}

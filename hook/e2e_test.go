@@ -55,6 +55,9 @@ func TestHookEndToEnd(t *testing.T) {
 			if d := decision(t, harness, runHook(t, home, harness, in.read)); d != "allow" {
 				t.Errorf("low-risk read: %s", d)
 			}
+			if log := hookLog(t, home); log != "" {
+				t.Errorf("an allowed call wrote diagnostics: %s", log)
+			}
 			r := runHook(t, home, harness, in.unknown)
 			if d := decision(t, harness, r); d != "deny" {
 				t.Errorf("unknown command: %s", d)
@@ -86,6 +89,13 @@ func TestHookWithoutConsoleDenies(t *testing.T) {
 		if !strings.Contains(r.stdout+r.stderr, "not running") {
 			t.Errorf("%s: reason does not say the console is not running: %s", harness, r.stdout)
 		}
+	}
+	// doctor points at the diagnostics the hook kept out of the model's
+	// sight.
+	out, _ := exec.Command(bin, "doctor", "--home", home).CombinedOutput()
+	want := fmt.Sprintf("%d hook problems in the last day", len(inputs))
+	if !strings.Contains(string(out), want) || !strings.Contains(string(out), filepath.Join(home, "state", "hook.log")) {
+		t.Fatalf("doctor does not point at the hook log (want %q):\n%s", want, out)
 	}
 }
 
@@ -196,8 +206,11 @@ func TestHookCrossLoaded(t *testing.T) {
 			if d := decision(t, tc.as, r); d != tc.want {
 				t.Fatalf("decision %q, want %q\nstdout: %s\nstderr: %s", d, tc.want, r.stdout, r.stderr)
 			}
-			if !strings.Contains(r.stderr, "comes from "+tc.as) {
-				t.Errorf("the mismatch is not logged: %q", r.stderr)
+			if !strings.Contains(hookLog(t, home), "comes from "+tc.as) {
+				t.Errorf("the mismatch is not in the hook log: %q", hookLog(t, home))
+			}
+			if strings.Contains(r.stderr, "comes from") {
+				t.Errorf("a diagnostic reached stderr, which the model reads: %q", r.stderr)
 			}
 		})
 	}

@@ -232,8 +232,11 @@ func TestHookRefusesServerOfAnotherUser(t *testing.T) {
 	if d := decision(t, "claude", res); d != "deny" {
 		t.Fatalf("server of another uid: %s", d)
 	}
-	if !strings.Contains(res.stderr+res.stdout, "uid 65534") {
-		t.Fatalf("reason does not name the other uid: %s %s", res.stdout, res.stderr)
+	if log := hookLog(t, r.home); !strings.Contains(log, "uid 65534") {
+		t.Fatalf("the hook log does not name the other uid: %s", log)
+	}
+	if strings.Contains(res.stderr+res.stdout, "uid") {
+		t.Fatalf("uids reached the model: %s %s", res.stdout, res.stderr)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if got := out.String(); strings.Contains(got, "GOT ") && !strings.Contains(got, "GOT 0") {

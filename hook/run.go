@@ -48,6 +48,7 @@ const (
 	ReasonBadVerdict  = "Ony could not verify the console's answer, so the action is denied"
 	ReasonInternal    = "Ony's hook failed internally, so the action is denied"
 	ReasonConsoleLost = "the Ony console stopped before answering, so the action is denied"
+	ReasonRefused     = "Ony could not get a trustworthy answer for this action, so it is denied: the user can see why with `ony-tui doctor`"
 )
 
 // exitUnknownHarness is the exit code for an unknown harness name: 2 is read
@@ -55,111 +56,161 @@ const (
 const exitUnknownHarness = 2
 
 // Run runs the hook and returns the process exit code. It never panics.
+//
+// It has three steps: read the harness's input and parse it into a tool
+// call (read), ask the engine and verify its signed verdict (exchange), and
+// answer the harness in its own encoding (answer). Whatever goes wrong in
+// any step ends in a deny that the harness honours; the reason goes to the
+// harness (and so to the model), diagnostics go to the hook log.
 func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	ad, err := harness.Lookup(opts.Harness)
 	if err != nil {
 		fmt.Fprintf(stderr, "ony-tui hook: %v; denying. Reinstall with `ony-tui install <harness>`\n", err)
 		return exitUnknownHarness
 	}
-	start := time.Now()
-	var raw []byte
-	var ev harness.Event
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "ony-tui hook: internal error: %v\n", r)
-			if ev != "" { // the event is known: deny in its own shape
-				code = ad.Encode(ev, harness.Decision{Reason: ReasonInternal}, stdout, stderr)
-				return
-			}
-			code = ad.DenyWithoutInput(raw, ReasonInternal, stdout, stderr)
-		}
-	}()
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	r := &hookRun{opts: opts, getenv: getenv, start: time.Now(), ad: ad, stdout: stdout, stderr: stderr,
+		log: newDiag(opts, getenv, stderr)}
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.printf("internal error: %v", p)
+			code = r.deny(ReasonInternal)
+		}
+	}()
+	call, reason := r.read(stdin)
+	if call == nil {
+		return r.deny(reason)
+	}
+	if opts.ArgError != "" {
+		r.log.printf("%s", opts.ArgError)
+		return r.deny(ReasonBadConfig + ": " + opts.ArgError)
+	}
+	ans, err := r.exchange(ctx, call)
+	return r.answer(ans, err)
+}
+
+// hookRun is the state of one hook run.
+type hookRun struct {
+	opts           Options
+	getenv         func(string) string
+	start          time.Time
+	ad             harness.Adapter // the adapter that answers: the caller's own, once parse knows it
+	ev             harness.Event   // the parsed event; empty until the input parsed
+	raw            []byte          // the input (or its start), for denies before it parsed
+	cfg            config.Config
+	stdout, stderr io.Writer
+	log            *diag
+}
+
+// deny answers the harness with a deny: in the parsed event's shape once
+// there is one, else in the shape the raw input suggests.
+func (r *hookRun) deny(reason string) int {
+	if r.ev != "" {
+		return r.ad.Encode(r.ev, harness.Decision{Reason: reason}, r.stdout, r.stderr)
+	}
+	return r.ad.DenyWithoutInput(r.raw, reason, r.stdout, r.stderr)
+}
+
+// read reads stdin within the deadline and parses it with the adapter of
+// the harness that wrote it. It returns the call, or nil and the reason to
+// deny.
+func (r *hookRun) read(stdin io.Reader) (*wire.ToolCall, string) {
 	// The harness writes stdin and closes it; one that never closes it must
 	// not hold the hook past its deadline (the harness's own timeout, later,
 	// would let the call through).
-	stdinWait := opts.Deadline
+	stdinWait := r.opts.Deadline
 	if stdinWait <= 0 {
 		stdinWait = config.Defaults().HookDeadline
 	}
-	raw, err = readAll(stdin, harness.MaxInput+1, stdinWait)
+	raw, err := readAll(stdin, harness.MaxInput+1, stdinWait)
 	if errors.Is(err, errPanic) {
-		fmt.Fprintf(stderr, "ony-tui hook: %v\n", err)
-		return ad.DenyWithoutInput(nil, ReasonInternal, stdout, stderr)
+		r.log.printf("%v", err)
+		return nil, ReasonInternal
 	}
 	if err != nil {
-		return ad.DenyWithoutInput(nil, ReasonUnreadable+": "+err.Error(), stdout, stderr)
+		return nil, ReasonUnreadable + ": " + err.Error()
 	}
 	if len(raw) > harness.MaxInput {
-		return ad.DenyWithoutInput(raw[:4096], fmt.Sprintf("%s: input over %d bytes", ReasonUnreadable, harness.MaxInput), stdout, stderr)
+		r.raw = raw[:4096]
+		return nil, fmt.Sprintf("%s: input over %d bytes", ReasonUnreadable, harness.MaxInput)
 	}
-	var call *wire.ToolCall
-	ad, call, ev, err = parse(ad, raw, getenv, stderr)
+	r.raw = raw
+	ad, call, ev, err := parse(r.ad, raw, r.getenv, r.log)
+	r.ad, r.ev = ad, ev
 	if err != nil {
-		if ev == "" {
-			return ad.DenyWithoutInput(raw, ReasonUnreadable+": "+err.Error(), stdout, stderr)
-		}
-		return ad.Encode(ev, harness.Decision{Reason: ReasonUnreadable + ": " + err.Error()}, stdout, stderr)
+		return nil, ReasonUnreadable + ": " + err.Error()
 	}
-	deny := func(reason string) int { return ad.Encode(ev, harness.Decision{Reason: reason}, stdout, stderr) }
-	if opts.ArgError != "" {
-		fmt.Fprintf(stderr, "ony-tui hook: %s\n", opts.ArgError)
-		return deny(ReasonBadConfig + ": " + opts.ArgError)
-	}
+	return call, ""
+}
 
-	layout, err := paths.Resolve(opts.Home, getenv)
+// exchange loads the configuration and asks the engine about call, with the
+// hook's own deadline.
+func (r *hookRun) exchange(ctx context.Context, call *wire.ToolCall) (*Answer, error) {
+	layout, err := paths.Resolve(r.opts.Home, r.getenv)
 	if err != nil {
-		return deny(ReasonBadConfig + ": " + err.Error())
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
 	}
-	cfg, err := config.Load(layout.ConfigFile)
-	if err != nil {
-		return deny(ReasonBadConfig + ": " + err.Error())
+	if r.cfg, err = config.Load(layout.ConfigFile); err != nil {
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
 	}
-	wait := cfg.HookDeadline
-	if opts.Deadline > 0 {
-		wait = opts.Deadline
+	wait := r.cfg.HookDeadline
+	if r.opts.Deadline > 0 {
+		wait = r.opts.Deadline
 	}
-	deadline := start.Add(wait)
+	deadline := r.start.Add(wait)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-
 	reg := device.Open(layout.DevicesFile, layout.KeysDir, nil)
 	// Read the device keys while the engine decides, not after.
 	go func() {
 		defer func() { _ = recover() }() // the verification reads them again
 		reg.Warm()
 	}()
-	ans, err := Exchange(ctx, layout.Socket, call, reg.Keyring(), deadline)
+	return Exchange(ctx, layout.Socket, call, reg.Keyring(), deadline)
+}
+
+// errConfig marks a configuration the hook cannot run with.
+var errConfig = errors.New("invalid configuration")
+
+// answer encodes the outcome of the exchange for the harness. Only a
+// verified approval allows; every error is a deny whose reason says what to
+// do, with the details in the hook log.
+func (r *hookRun) answer(ans *Answer, err error) int {
 	switch {
 	case err == nil:
+	case errors.Is(err, errConfig):
+		r.log.printf("%v", err)
+		return r.deny(ReasonBadConfig)
 	case errors.Is(err, ErrUnreachable):
-		if cfg.Fallback == config.FallbackAsk && ad.HonoursAsk(ev) {
-			return ad.Encode(ev, harness.Decision{Ask: true, Reason: "Ony console not running: asking you instead"}, stdout, stderr)
+		r.log.printf("%v", err)
+		if r.cfg.Fallback == config.FallbackAsk && r.ad.HonoursAsk(r.ev) {
+			return r.ad.Encode(r.ev, harness.Decision{Ask: true, Reason: "Ony console not running: asking you instead"}, r.stdout, r.stderr)
 		}
-		return deny(ReasonUnreachable)
+		return r.deny(ReasonUnreachable)
 	case errors.Is(err, errTimeout) || errors.Is(err, context.DeadlineExceeded):
-		return deny(ReasonTimeout)
+		return r.deny(ReasonTimeout)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return deny(ReasonConsoleLost)
+		r.log.printf("%v", err)
+		return r.deny(ReasonConsoleLost)
 	case isVerdictError(err):
-		fmt.Fprintf(stderr, "ony-tui hook: %v\n", err)
-		return deny(ReasonBadVerdict)
+		r.log.printf("%v", err)
+		return r.deny(ReasonBadVerdict)
 	default:
-		fmt.Fprintf(stderr, "ony-tui hook: %v\n", err)
-		return deny(fmt.Sprintf("Ony denied the action: %v", err))
+		r.log.printf("%v", err)
+		return r.deny(ReasonRefused)
 	}
 	v := ans.Verdict
 	if v.Decision == verdict.Approve {
-		return ad.Encode(ev, harness.Decision{Allow: true, Reason: v.Reason}, stdout, stderr)
+		return r.ad.Encode(r.ev, harness.Decision{Allow: true, Reason: v.Reason}, r.stdout, r.stderr)
 	}
 	reason := v.Reason
 	if reason == "" {
 		reason = harness.DefaultDenyReason
 	}
-	return deny(reason)
+	return r.deny(reason)
 }
 
 // parse reads raw with the adapter of the harness that wrote it. One harness
@@ -168,12 +219,12 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 // answered in its own encoding. When the payload's fingerprint names another
 // harness whose adapter reads it, that adapter answers and the mismatch is
 // logged; otherwise the installed adapter reads it (and its error denies).
-func parse(installed harness.Adapter, raw []byte, getenv func(string) string, stderr io.Writer) (harness.Adapter, *wire.ToolCall, harness.Event, error) {
+func parse(installed harness.Adapter, raw []byte, getenv func(string) string, log *diag) (harness.Adapter, *wire.ToolCall, harness.Event, error) {
 	if name := harness.Detect(raw); name != "" && name != installed.Name() {
 		// windsurf and cline have no adapter: Lookup fails for them.
 		if other, err := harness.Lookup(name); err == nil {
 			if call, ev, err := other.Parse(raw, getenv); err == nil {
-				fmt.Fprintf(stderr, "ony-tui hook: installed for %s, but this call comes from %s: answering in %s's format\n", installed.Name(), name, name)
+				log.printf("installed for %s, but this call comes from %s: answering in %s's format", installed.Name(), name, name)
 				return other, call, ev, nil
 			}
 		}

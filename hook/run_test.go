@@ -132,8 +132,11 @@ func TestPanicAfterParseDeniesInTheParsedShape(t *testing.T) {
 		}
 		return ""
 	}}, strings.NewReader(in), &out, &errb)
-	if !strings.Contains(errb.String(), "boom after parse") {
-		t.Fatalf("no panic happened: %s", errb.String())
+	if !strings.Contains(out.String(), "failed internally") {
+		t.Fatalf("no panic happened: %s", out.String())
+	}
+	if strings.Contains(errb.String(), "boom") {
+		t.Fatalf("the panic's text reached stderr, which the model reads: %s", errb.String())
 	}
 	if code != 2 || !strings.Contains(out.String(), `"hookEventName":"PreToolUse"`) || !strings.Contains(out.String(), `"permissionDecision":"deny"`) {
 		t.Fatalf("code %d stdout %s", code, out.String())

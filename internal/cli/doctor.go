@@ -63,6 +63,7 @@ wrong.`,
 			d.devices()
 			d.ledger(cmd.Context())
 			d.console()
+			d.hookLog()
 			d.harnesses(cfg)
 			failed := false
 			for _, c := range d.checks {
