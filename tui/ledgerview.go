@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/ony-dev/ony-tui/internal/humanize"
 	"strings"
 
 	"charm.land/bubbles/v2/progress"
@@ -69,7 +70,7 @@ func (l *ledgerView) running() bool { return l.run != nil }
 
 // progressLine renders "re-verifying 412,000/1,000,000 ████░░ 41%".
 func (l *ledgerView) progressLine(st *Styles, w int) string {
-	label := "re-verifying " + commas(l.done) + "/" + commas(l.total) + " "
+	label := "re-verifying " + humanize.Count(l.done) + "/" + humanize.Count(l.total) + " "
 	if l.total == 0 {
 		label = "re-verifying… "
 	}
@@ -104,7 +105,7 @@ func (l *ledgerView) summary(st *Styles) []string {
 		if s.Verified < s.Entries {
 			mark, style = "…", st.Warn
 		}
-		segs = append(segs, style.Render("chain "+mark+" "+commas(s.Verified)+"/"+commas(s.Entries)+" verified"))
+		segs = append(segs, style.Render("chain "+mark+" "+humanize.Count(s.Verified)+"/"+humanize.Count(s.Entries)+" verified"))
 	}
 	segs = append(segs, "head "+shortHash(s.Head))
 	if s.Checkpoint != "" {
@@ -125,7 +126,7 @@ func (l *ledgerView) view(st *Styles, w, h int) []string {
 	lines := make([]string, 0, h)
 	info := "v re-verify"
 	if l.loaded {
-		info = commas(l.status.Entries) + " entries · v re-verify"
+		info = humanize.Count(l.status.Entries) + " entries · v re-verify"
 	}
 	lines = append(lines, sectionTitle(st, "Ledger", info, w, false))
 	switch {
@@ -145,7 +146,7 @@ func (l *ledgerView) view(st *Styles, w, h int) []string {
 			msg += ": " + s.BreakReason
 		}
 		if s.AfterBreak > 0 {
-			msg += " · " + commas(s.AfterBreak) + " later entries no longer verify"
+			msg += " · " + humanize.Count(s.AfterBreak) + " later entries no longer verify"
 		}
 		lines = append(lines, st.Ledger.Broken.Render(clip(msg, w)))
 	}
@@ -155,7 +156,7 @@ func (l *ledgerView) view(st *Styles, w, h int) []string {
 		lines = append(lines, l.entryLine(st, e, w))
 	}
 	if hidden > 0 {
-		lines = append(lines, st.Ledger.After.Render(clip("  … "+commas(hidden)+" later entries ✗ no longer verify", w)))
+		lines = append(lines, st.Ledger.After.Render(clip("  … "+humanize.Count(hidden)+" later entries ✗ no longer verify", w)))
 	}
 	if len(entries) == 0 && l.loaded && room > 0 {
 		lines = append(lines, st.Dim.Render("  no entries yet"))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"github.com/ony-dev/ony-tui/internal/humanize"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -221,7 +222,7 @@ func (m *Model) onReverifyDone(msg reverifyDoneMsg) tea.Cmd {
 	if s := msg.status; s.Broken() {
 		m.addErr("re-verification: chain BROKEN at " + seqLabel(s.BreakSeq) + ": " + s.BreakReason)
 	} else {
-		m.setStatus(statusSuccess, "chain re-verified from genesis: "+commas(s.Verified)+" entries ✓")
+		m.setStatus(statusSuccess, "chain re-verified from genesis: "+humanize.Count(s.Verified)+" entries ✓")
 	}
 	return chainNowCmd(m.ctx, m.deps.Chain, m.chainLines())
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/internal/humanize"
 	"io"
 	"io/fs"
 	"strconv"
@@ -258,11 +259,11 @@ func (l *lister) exit(stderr io.Writer) int {
 	l.out.Flush()
 	switch {
 	case l.tampered != nil:
-		errorf(stderr, "ledger tampered at entry %s: %s", count(l.tampered.Seq), l.tampered.Explain())
+		errorf(stderr, "ledger tampered at entry %s: %s", humanize.Count(l.tampered.Seq), l.tampered.Explain())
 		hintf(stderr, "run \"%s verify\" for the full report, including the signed checkpoints", Program)
 		return ExitTampered
 	case l.cannot != nil:
-		errorf(stderr, "cannot verify entry %s: %s", count(l.cannot.Seq), l.cannot.Explain())
+		errorf(stderr, "cannot verify entry %s: %s", humanize.Count(l.cannot.Seq), l.cannot.Explain())
 		return ExitCannot
 	}
 	return ExitIntact

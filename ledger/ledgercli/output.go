@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"unicode"
 )
 
@@ -34,34 +33,6 @@ func errorf(w io.Writer, format string, args ...any) {
 
 func hintf(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, "%s: hint: %s\n", Program, fmt.Sprintf(format, args...))
-}
-
-// count formats n with thousands separators: 1204 → "1,204".
-func count(n uint64) string {
-	s := strconv.FormatUint(n, 10)
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	head := len(s) % 3
-	if head > 0 {
-		b.WriteString(s[:head])
-	}
-	for i := head; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
-
-// plural returns "1 entry" or "3 entries".
-func plural(n uint64, one, many string) string {
-	if n == 1 {
-		return count(n) + " " + one
-	}
-	return count(n) + " " + many
 }
 
 // safe returns s for a terminal: a string with any control, format (bidi)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ony-dev/ony-tui/internal/humanize"
 	"io"
 	"io/fs"
 	"os"
@@ -99,14 +100,14 @@ func runVerify(ctx context.Context, opts VerifyOptions) (ledger.Report, *cliErro
 
 // summary is the one line printed for an intact ledger.
 func summary(rep *ledger.Report) string {
-	s := "verified " + plural(rep.Entries, "entry", "entries")
+	s := "verified " + humanize.Plural(rep.Entries, "entry", "entries")
 	if rep.From > 1 {
-		s += fmt.Sprintf(" from entry %s", count(rep.From))
+		s += fmt.Sprintf(" from entry %s", humanize.Count(rep.From))
 	}
 	s += ", head " + rep.Head.Hash.Short()
 	switch c := rep.Checkpoint.Latest; {
 	case c != nil:
-		s += fmt.Sprintf(", checkpoint %s ok", count(c.Size))
+		s += fmt.Sprintf(", checkpoint %s ok", humanize.Count(c.Size))
 	default:
 		s += ", no checkpoint (the newest entries are not anchored)"
 	}
@@ -141,7 +142,7 @@ func reportProblems(w io.Writer, rep *ledger.Report) {
 			after-- // the entry that broke
 		}
 		hintf(w, "%s verified before it; %s after it not verified, %s of them failing on their own; run \"%s log --since %d\" to see the surrounding entries",
-			plural(before, "entry", "entries"), count(after), count(rep.BadAfter), Program, max(first.Seq, 3)-2)
+			humanize.Plural(before, "entry", "entries"), humanize.Count(after), humanize.Count(rep.BadAfter), Program, max(first.Seq, 3)-2)
 	}
 }
 
@@ -150,17 +151,17 @@ func printProblem(w io.Writer, p *ledger.ChainError) {
 	case ledger.ReasonWrongKey:
 		errorf(w, "cannot verify the ledger: %s", p.Explain())
 	case ledger.ReasonUnknownCheckpointKey:
-		errorf(w, "cannot verify the checkpoint of %s: it is not signed by the given checkpoint verifier key", plural(p.Seq, "entry", "entries"))
+		errorf(w, "cannot verify the checkpoint of %s: it is not signed by the given checkpoint verifier key", humanize.Plural(p.Seq, "entry", "entries"))
 	case ledger.ReasonBadCheckpointSignature:
-		errorf(w, "checkpoint of %s tampered with: its signature does not verify", plural(p.Seq, "entry", "entries"))
+		errorf(w, "checkpoint of %s tampered with: its signature does not verify", humanize.Plural(p.Seq, "entry", "entries"))
 	case ledger.ReasonOtherLedger:
-		errorf(w, "checkpoint of %s belongs to another ledger: the ledger file was replaced, or the checkpoint is not this ledger's", plural(p.Seq, "entry", "entries"))
+		errorf(w, "checkpoint of %s belongs to another ledger: the ledger file was replaced, or the checkpoint is not this ledger's", humanize.Plural(p.Seq, "entry", "entries"))
 	default:
 		if p.Reason.CouldNotCheck() {
-			errorf(w, "cannot verify entry %s: %s", count(p.Seq), p.Explain())
+			errorf(w, "cannot verify entry %s: %s", humanize.Count(p.Seq), p.Explain())
 			return
 		}
-		errorf(w, "ledger tampered at entry %s: %s", count(p.Seq), p.Explain())
+		errorf(w, "ledger tampered at entry %s: %s", humanize.Count(p.Seq), p.Explain())
 	}
 }
 
