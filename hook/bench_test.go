@@ -2,6 +2,7 @@ package hook_test
 
 import (
 	"bytes"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -27,9 +28,9 @@ func BenchmarkHookProcess(b *testing.B) {
 		return out
 	}
 	minimal, minimalCgo := build("./testdata/minimal"), build("./testdata/minimalcgo")
-	home := newHome(b, "")
-	srv := serveB(b, home)
-	defer stopServe(srv)
+	home := e2e.NewHome(b, "")
+	srv := e2e.StartServe(b, bin, home)
+	defer srv.Stop()
 	in := inputs["claude"].read
 	spawn := func(name string, args ...string) time.Duration {
 		cmd := exec.Command(name, args...)

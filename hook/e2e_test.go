@@ -2,6 +2,7 @@ package hook_test
 
 import (
 	"fmt"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net"
 	"os"
 	"os/exec"
@@ -48,31 +49,31 @@ var inputs = map[string]struct{ read, unknown, malformed, unknownEvent string }{
 }
 
 func TestHookEndToEnd(t *testing.T) {
-	home := newHome(t, "")
-	serve(t, home)
+	home := e2e.NewHome(t, "")
+	e2e.Serve(t, bin, home)
 	for harness, in := range inputs {
 		t.Run(harness, func(t *testing.T) {
-			if d := decision(t, harness, runHook(t, home, harness, in.read)); d != "allow" {
+			if d := e2e.Decision(t, harness, e2e.Hook(t, bin, home, harness, in.read)); d != "allow" {
 				t.Errorf("low-risk read: %s", d)
 			}
 			if log := hookLog(t, home); log != "" {
 				t.Errorf("an allowed call wrote diagnostics: %s", log)
 			}
-			r := runHook(t, home, harness, in.unknown)
-			if d := decision(t, harness, r); d != "deny" {
+			r := e2e.Hook(t, bin, home, harness, in.unknown)
+			if d := e2e.Decision(t, harness, r); d != "deny" {
 				t.Errorf("unknown command: %s", d)
 			}
-			if !strings.Contains(r.stdout+r.stderr, "enroll totp") {
-				t.Errorf("unknown command deny does not say what to do: %s %s", r.stdout, r.stderr)
+			if !strings.Contains(r.Stdout+r.Stderr, "enroll totp") {
+				t.Errorf("unknown command deny does not say what to do: %s %s", r.Stdout, r.Stderr)
 			}
-			if d := decision(t, harness, runHook(t, home, harness, in.malformed)); d != "deny" {
+			if d := e2e.Decision(t, harness, e2e.Hook(t, bin, home, harness, in.malformed)); d != "deny" {
 				t.Errorf("malformed stdin: %s", d)
 			}
-			if d := decision(t, harness, runHook(t, home, harness, in.unknownEvent)); d != "deny" {
+			if d := e2e.Decision(t, harness, e2e.Hook(t, bin, home, harness, in.unknownEvent)); d != "deny" {
 				t.Errorf("unknown event: %s", d)
 			}
 			big := `{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"` + strings.Repeat("a", 65<<20) + `"}}`
-			if d := decision(t, harness, runHook(t, home, harness, big)); d != "deny" {
+			if d := e2e.Decision(t, harness, e2e.Hook(t, bin, home, harness, big)); d != "deny" {
 				t.Errorf("oversized stdin: %s", d)
 			}
 		})
@@ -80,14 +81,14 @@ func TestHookEndToEnd(t *testing.T) {
 }
 
 func TestHookWithoutConsoleDenies(t *testing.T) {
-	home := newHome(t, "")
+	home := e2e.NewHome(t, "")
 	for harness, in := range inputs {
-		r := runHook(t, home, harness, in.read)
-		if d := decision(t, harness, r); d != "deny" {
+		r := e2e.Hook(t, bin, home, harness, in.read)
+		if d := e2e.Decision(t, harness, r); d != "deny" {
 			t.Errorf("%s with no console: %s", harness, d)
 		}
-		if !strings.Contains(r.stdout+r.stderr, "not running") {
-			t.Errorf("%s: reason does not say the console is not running: %s", harness, r.stdout)
+		if !strings.Contains(r.Stdout+r.Stderr, "not running") {
+			t.Errorf("%s: reason does not say the console is not running: %s", harness, r.Stdout)
 		}
 	}
 	// doctor points at the diagnostics the hook kept out of the model's
@@ -100,29 +101,29 @@ func TestHookWithoutConsoleDenies(t *testing.T) {
 }
 
 func TestHookConnectionRefusedDenies(t *testing.T) {
-	home := newHome(t, "")
+	home := e2e.NewHome(t, "")
 	run := filepath.Join(home, "run")
 	_ = os.MkdirAll(run, 0o700)
 	// A socket file with nobody listening: what a crashed console leaves.
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath(home), Net: "unix"})
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: e2e.Socket(home), Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln.SetUnlinkOnClose(false)
 	ln.Close()
-	if d := decision(t, "claude", runHook(t, home, "claude", inputs["claude"].read)); d != "deny" {
+	if d := e2e.Decision(t, "claude", e2e.Hook(t, bin, home, "claude", inputs["claude"].read)); d != "deny" {
 		t.Fatalf("connection refused: %s", d)
 	}
 }
 
 func TestUnknownHarnessExitsTwo(t *testing.T) {
-	home := newHome(t, "")
-	r := runHook(t, home, "windsurf", `{}`)
-	if r.code != 2 || !strings.Contains(r.stderr, "unknown harness") {
+	home := e2e.NewHome(t, "")
+	r := e2e.Hook(t, bin, home, "windsurf", `{}`)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "unknown harness") {
 		t.Fatalf("unknown harness: %+v", r)
 	}
-	r = runHook(t, home, "claude", inputs["claude"].read, "--bogus")
-	if decision(t, "claude", r) != "deny" || !strings.Contains(r.stdout, "bad hook arguments") {
+	r = e2e.Hook(t, bin, home, "claude", inputs["claude"].read, "--bogus")
+	if e2e.Decision(t, "claude", r) != "deny" || !strings.Contains(r.Stdout, "bad hook arguments") {
 		t.Fatalf("bad flag: %+v", r)
 	}
 }
@@ -130,13 +131,13 @@ func TestUnknownHarnessExitsTwo(t *testing.T) {
 // TestDeadlineDenies: a high-risk call nobody approves is denied, signed, by
 // the engine before the hook's own deadline.
 func TestDeadlineDenies(t *testing.T) {
-	home := newHome(t, "deadline: 5s\nhook_deadline: 8s\n")
-	serve(t, home)
+	home := e2e.NewHome(t, "deadline: 5s\nhook_deadline: 8s\n")
+	e2e.Serve(t, bin, home)
 	in := `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ./build"},"tool_use_id":"toolu_9"}`
 	start := time.Now()
-	r := runHook(t, home, "claude", in)
-	if d := decision(t, "claude", r); d != "deny" || !strings.Contains(r.stdout, "timed out") {
-		t.Fatalf("deadline: %s %s", r.stdout, r.stderr)
+	r := e2e.Hook(t, bin, home, "claude", in)
+	if d := e2e.Decision(t, "claude", r); d != "deny" || !strings.Contains(r.Stdout, "timed out") {
+		t.Fatalf("deadline: %s %s", r.Stdout, r.Stderr)
 	}
 	if el := time.Since(start); el < 4*time.Second || el > 8*time.Second {
 		t.Fatalf("denied after %s, want about 5s", el)
@@ -145,20 +146,20 @@ func TestDeadlineDenies(t *testing.T) {
 
 // TestConsoleKilledMidRequest kills -9 the engine while a hook waits.
 func TestConsoleKilledMidRequest(t *testing.T) {
-	home := newHome(t, "")
-	srv := serve(t, home)
+	home := e2e.NewHome(t, "")
+	srv := e2e.Serve(t, bin, home)
 	in := `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ./build"},"tool_use_id":"toolu_9"}`
 	go func() {
 		time.Sleep(700 * time.Millisecond)
-		_ = srv.Process.Signal(syscall.SIGKILL)
+		_ = srv.Cmd.Process.Signal(syscall.SIGKILL)
 	}()
-	r := runHook(t, home, "claude", in)
-	if d := decision(t, "claude", r); d != "deny" {
+	r := e2e.Hook(t, bin, home, "claude", in)
+	if d := e2e.Decision(t, "claude", r); d != "deny" {
 		t.Fatalf("console killed: %s", d)
 	}
 	// A new console starts on the same home after the crash.
-	serve(t, home)
-	if d := decision(t, "claude", runHook(t, home, "claude", inputs["claude"].read)); d != "allow" {
+	e2e.Serve(t, bin, home)
+	if d := e2e.Decision(t, "claude", e2e.Hook(t, bin, home, "claude", inputs["claude"].read)); d != "allow" {
 		t.Fatalf("after restart: %s", d)
 	}
 }
@@ -167,18 +168,18 @@ func TestConsoleKilledMidRequest(t *testing.T) {
 // hook waits: the hook gets the engine's signed deny, and the ledger
 // records why.
 func TestConsoleStoppedWhileWaiting(t *testing.T) {
-	home := newHome(t, "")
-	srv := serve(t, home)
+	home := e2e.NewHome(t, "")
+	srv := e2e.Serve(t, bin, home)
 	in := `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ./build"},"tool_use_id":"toolu_9"}`
 	go func() {
 		time.Sleep(700 * time.Millisecond)
-		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Cmd.Process.Signal(syscall.SIGTERM)
 	}()
-	r := runHook(t, home, "claude", in)
-	if d := decision(t, "claude", r); d != "deny" || !strings.Contains(r.stdout, "stopped before a decision") {
-		t.Fatalf("console stopped: %s %s", r.stdout, r.stderr)
+	r := e2e.Hook(t, bin, home, "claude", in)
+	if d := e2e.Decision(t, "claude", r); d != "deny" || !strings.Contains(r.Stdout, "stopped before a decision") {
+		t.Fatalf("console stopped: %s %s", r.Stdout, r.Stderr)
 	}
-	_, _ = srv.Process.Wait()
+	<-srv.Done()
 	out, err := exec.Command(bin, "log", "--home", home, "--decision", "deny").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "stopped before a decision") {
 		t.Fatalf("ledger: %v\n%s", err, out)
@@ -189,8 +190,8 @@ func TestConsoleStoppedWhileWaiting(t *testing.T) {
 // harnesses' payloads, as when Copilot CLI reads a repository's
 // .claude/settings.json: each is answered in its own harness's format.
 func TestHookCrossLoaded(t *testing.T) {
-	home := newHome(t, "")
-	serve(t, home)
+	home := e2e.NewHome(t, "")
+	e2e.Serve(t, bin, home)
 	pascal := `{"hook_event_name":"PreToolUse","session_id":"s1","timestamp":"2026-06-30T14:22:07Z","cwd":"/work/proj","tool_name":"Bash","tool_input":{"command":"%s"}}`
 	for _, tc := range []struct {
 		name, as, stdin, want string
@@ -202,24 +203,24 @@ func TestHookCrossLoaded(t *testing.T) {
 		{"cursor, unknown command", "cursor", inputs["cursor"].unknown, "deny"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runHook(t, home, "claude", tc.stdin)
-			if d := decision(t, tc.as, r); d != tc.want {
-				t.Fatalf("decision %q, want %q\nstdout: %s\nstderr: %s", d, tc.want, r.stdout, r.stderr)
+			r := e2e.Hook(t, bin, home, "claude", tc.stdin)
+			if d := e2e.Decision(t, tc.as, r); d != tc.want {
+				t.Fatalf("decision %q, want %q\nstdout: %s\nstderr: %s", d, tc.want, r.Stdout, r.Stderr)
 			}
 			if !strings.Contains(hookLog(t, home), "comes from "+tc.as) {
 				t.Errorf("the mismatch is not in the hook log: %q", hookLog(t, home))
 			}
-			if strings.Contains(r.stderr, "comes from") {
-				t.Errorf("a diagnostic reached stderr, which the model reads: %q", r.stderr)
+			if strings.Contains(r.Stderr, "comes from") {
+				t.Errorf("a diagnostic reached stderr, which the model reads: %q", r.Stderr)
 			}
 		})
 	}
 	// Claude's own payload, and one no adapter reads, stay with Claude.
-	if r := runHook(t, home, "claude", inputs["claude"].read); decision(t, "claude", r) != "allow" || r.stderr != "" {
+	if r := e2e.Hook(t, bin, home, "claude", inputs["claude"].read); e2e.Decision(t, "claude", r) != "allow" || r.Stderr != "" {
 		t.Errorf("claude's own payload: %+v", r)
 	}
 	windsurf := `{"agent_action_name":"pre_run_command","trajectory_id":"t","tool_info":{"command_line":"ls"}}`
-	if r := runHook(t, home, "claude", windsurf); decision(t, "claude", r) != "deny" || r.code != 2 {
+	if r := e2e.Hook(t, bin, home, "claude", windsurf); e2e.Decision(t, "claude", r) != "deny" || r.Code != 2 {
 		t.Errorf("a payload no adapter reads: %+v", r)
 	}
 }

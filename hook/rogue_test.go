@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net"
 	"os"
 	"os/exec"
@@ -33,7 +34,7 @@ type rogue struct {
 
 func newRogue(t *testing.T) *rogue {
 	t.Helper()
-	home := newHome(t, "")
+	home := e2e.NewHome(t, "")
 	for _, d := range []string{"state", "run", "state/keys"} {
 		_ = os.MkdirAll(filepath.Join(home, d), 0o700)
 	}
@@ -54,7 +55,7 @@ func newRogue(t *testing.T) *rogue {
 // nothing and hold the connection).
 func (r *rogue) serve(t *testing.T, respond func(req wire.Request) (string, []byte)) {
 	t.Helper()
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath(r.home), Net: "unix"})
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: e2e.Socket(r.home), Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,9 +159,9 @@ func TestHookRefusesRogueVerdicts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRogue(t)
 			r.serve(t, func(req wire.Request) (string, []byte) { return c.respond(t, r, req) })
-			res := runHook(t, r.home, "claude", in)
-			if d := decision(t, "claude", res); d != c.want {
-				t.Fatalf("decision %s, want %s\nstdout: %s\nstderr: %s", d, c.want, res.stdout, res.stderr)
+			res := e2e.Hook(t, bin, r.home, "claude", in)
+			if d := e2e.Decision(t, "claude", res); d != c.want {
+				t.Fatalf("decision %s, want %s\nstdout: %s\nstderr: %s", d, c.want, res.Stdout, res.Stderr)
 			}
 		})
 	}
@@ -171,14 +172,14 @@ func TestHookRefusesRevokedDevice(t *testing.T) {
 	r.serve(t, func(req wire.Request) (string, []byte) {
 		return "req_1", r.sign(t, r.genuine(req, "req_1", verdict.Approve), r.signer)
 	})
-	if d := decision(t, "claude", runHook(t, r.home, "claude", inputs["claude"].read)); d != "allow" {
+	if d := e2e.Decision(t, "claude", e2e.Hook(t, bin, r.home, "claude", inputs["claude"].read)); d != "allow" {
 		t.Fatalf("before revocation: %s", d)
 	}
 	if _, err := r.reg.Revoke(r.signer.DeviceID()); err != nil {
 		t.Fatal(err)
 	}
 	// The rogue still holds the key bytes it loaded; the hook must refuse.
-	if d := decision(t, "claude", runHook(t, r.home, "claude", inputs["claude"].read)); d != "deny" {
+	if d := e2e.Decision(t, "claude", e2e.Hook(t, bin, r.home, "claude", inputs["claude"].read)); d != "deny" {
 		t.Fatalf("after revocation: %s", d)
 	}
 }
@@ -187,9 +188,9 @@ func TestHookOwnDeadline(t *testing.T) {
 	r := newRogue(t)
 	r.serve(t, func(req wire.Request) (string, []byte) { return "req_1", nil }) // never answers
 	start := time.Now()
-	res := runHook(t, r.home, "claude", inputs["claude"].read, "--deadline", "2s")
-	if d := decision(t, "claude", res); d != "deny" || !strings.Contains(res.stdout, "timed out") {
-		t.Fatalf("silent engine: %s", res.stdout)
+	res := e2e.Hook(t, bin, r.home, "claude", inputs["claude"].read, "--deadline", "2s")
+	if d := e2e.Decision(t, "claude", res); d != "deny" || !strings.Contains(res.Stdout, "timed out") {
+		t.Fatalf("silent engine: %s", res.Stdout)
 	}
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("hook waited %s past a 2s deadline", el)
@@ -210,7 +211,7 @@ func TestHookRefusesServerOfAnotherUser(t *testing.T) {
 	exe := enginetest.RunnableByOthers(t)
 	cmd := exec.Command(exe, "-test.run=^TestForeignListener$")
 	cmd.Dir = filepath.Dir(exe)
-	cmd.Env = []string{envForeign + "=" + sockPath(r.home)}
+	cmd.Env = []string{envForeign + "=" + e2e.Socket(r.home)}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -226,17 +227,17 @@ func TestHookRefusesServerOfAnotherUser(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatalf("foreign listener never started: %s", out.String())
 	}
-	_ = os.Chown(sockPath(r.home), 0, 0) // the socket file now looks like ours
+	_ = os.Chown(e2e.Socket(r.home), 0, 0) // the socket file now looks like ours
 	_ = os.Chmod(run, 0o700)
-	res := runHook(t, r.home, "claude", inputs["claude"].read)
-	if d := decision(t, "claude", res); d != "deny" {
+	res := e2e.Hook(t, bin, r.home, "claude", inputs["claude"].read)
+	if d := e2e.Decision(t, "claude", res); d != "deny" {
 		t.Fatalf("server of another uid: %s", d)
 	}
 	if log := hookLog(t, r.home); !strings.Contains(log, "uid 65534") {
 		t.Fatalf("the hook log does not name the other uid: %s", log)
 	}
-	if strings.Contains(res.stderr+res.stdout, "uid") {
-		t.Fatalf("uids reached the model: %s %s", res.stdout, res.stderr)
+	if strings.Contains(res.Stderr+res.Stdout, "uid") {
+		t.Fatalf("uids reached the model: %s %s", res.Stdout, res.Stderr)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if got := out.String(); strings.Contains(got, "GOT ") && !strings.Contains(got, "GOT 0") {

@@ -3,6 +3,7 @@ package hook_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net"
 	"os"
 	"os/exec"
@@ -28,7 +29,7 @@ func TestHookThroughSSHForwardedSocket(t *testing.T) {
 		}
 		sshd = "/usr/sbin/sshd"
 	}
-	dir := newHome(t, "")
+	dir := e2e.NewHome(t, "")
 	for _, k := range []string{"host", "client"} {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
 			t.Fatalf("ssh-keygen: %v\n%s", err, out)
@@ -67,9 +68,9 @@ StreamLocalBindMask 0177
 	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
 
 	// A: the console. B: the agent's machine, with A's device keys copied.
-	a := newHome(t, "")
-	serve(t, a)
-	b := newHome(t, "")
+	a := e2e.NewHome(t, "")
+	e2e.Serve(t, bin, a)
+	b := e2e.NewHome(t, "")
 	for _, sub := range []string{"run", "state", "state/keys"} {
 		_ = os.MkdirAll(filepath.Join(b, sub), 0o700)
 	}
@@ -82,7 +83,7 @@ StreamLocalBindMask 0177
 	var sshLog bytes.Buffer
 	tunnel := exec.Command("ssh", "-N", "-p", fmt.Sprint(port), "-i", filepath.Join(dir, "client"),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ExitOnForwardFailure=yes",
-		"-o", "BatchMode=yes", "-R", sockPath(b)+":"+sockPath(a), "root@127.0.0.1")
+		"-o", "BatchMode=yes", "-R", e2e.Socket(b)+":"+e2e.Socket(a), "root@127.0.0.1")
 	tunnel.Stderr = &sshLog
 	if err := tunnel.Start(); err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ StreamLocalBindMask 0177
 	t.Cleanup(func() { _ = tunnel.Process.Kill(); _ = tunnel.Wait() })
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if _, err := os.Stat(sockPath(b)); err == nil {
+		if _, err := os.Stat(e2e.Socket(b)); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -98,16 +99,16 @@ StreamLocalBindMask 0177
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if d := decision(t, "claude", runHook(t, b, "claude", inputs["claude"].read)); d != "allow" {
+	if d := e2e.Decision(t, "claude", e2e.Hook(t, bin, b, "claude", inputs["claude"].read)); d != "allow" {
 		t.Fatalf("low-risk call through the tunnel: %s", d)
 	}
-	r := runHook(t, b, "claude", inputs["claude"].unknown)
-	if decision(t, "claude", r) != "deny" || !strings.Contains(r.stdout, "enroll totp") {
+	r := e2e.Hook(t, bin, b, "claude", inputs["claude"].unknown)
+	if e2e.Decision(t, "claude", r) != "deny" || !strings.Contains(r.Stdout, "enroll totp") {
 		t.Fatalf("unknown call through the tunnel: %+v", r)
 	}
 	// Without A's keys, B cannot verify A's verdicts: deny.
 	_ = os.RemoveAll(filepath.Join(b, "state", "keys"))
-	if d := decision(t, "claude", runHook(t, b, "claude", inputs["claude"].read)); d != "deny" {
+	if d := e2e.Decision(t, "claude", e2e.Hook(t, bin, b, "claude", inputs["claude"].read)); d != "deny" {
 		t.Fatalf("verdict honoured without the device keys: %s", d)
 	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,20 +36,20 @@ func BenchmarkConsoleWith1MLedger(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	tm := startTerm(b, 120, 40, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm := e2e.StartTerm(b, 120, 40, []string{"NO_COLOR=1"}, bin, "--home", home)
 	want := "1,000,004/1,000,004 verified" // n entries plus the four of a start
 	deadline := time.Now().Add(90 * time.Second)
-	for !strings.Contains(tm.screen(), want) {
+	for !strings.Contains(tm.Screen(), want) {
 		if time.Now().After(deadline) {
-			b.Fatalf("console never showed %q:\n%s", want, tm.screen())
+			b.Fatalf("console never showed %q:\n%s", want, tm.Screen())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	caughtUp := time.Since(start)
-	pid := strings.TrimSpace(tm.tmux("display-message", "-p", "-t", tm.session, "#{pane_pid}"))
+	pid := tm.PID()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_ = tm.screen()
+		_ = tm.Screen()
 	}
 	b.StopTimer()
 	rss, hwm := procMemory(b, pid)

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,8 +27,8 @@ import (
 // step the enrolment used.
 func enroll(t *testing.T, home string) ([]byte, uint64) {
 	t.Helper()
-	tm := startTerm(t, 120, 50, nil, bin, "enroll", "totp", "--home", home, "--label", "e2e")
-	s := tm.waitFor(10*time.Second, "Scan this", "uri:", "secret:", "Code now shown in the app:")
+	tm := e2e.StartTerm(t, 120, 50, nil, bin, "enroll", "totp", "--home", home, "--label", "e2e")
+	s := tm.WaitFor(10*time.Second, "Scan this", "uri:", "secret:", "Code now shown in the app:")
 	if !strings.Contains(s, "▀") && !strings.Contains(s, "█") {
 		t.Fatalf("no QR code on screen:\n%s", s)
 	}
@@ -48,12 +49,12 @@ func enroll(t *testing.T, home string) ([]byte, uint64) {
 	now := awayFromBoundary()
 	first, _ := totp.Code(secret, now.Add(-totp.Period))
 	second, _ := totp.Code(secret, now)
-	tm.text(first)
-	tm.keys("Enter")
-	tm.waitFor(10*time.Second, "Next code")
-	tm.text(second)
-	tm.keys("Enter")
-	tm.waitFor(10*time.Second, "Enrolled dev_")
+	tm.Text(first)
+	tm.Keys("Enter")
+	tm.WaitFor(10*time.Second, "Next code")
+	tm.Text(second)
+	tm.Keys("Enter")
+	tm.WaitFor(10*time.Second, "Enrolled dev_")
 	// The secret is stored 0600 and nowhere else in the clear.
 	var reg struct {
 		Devices []struct {
@@ -98,15 +99,15 @@ func awayFromBoundary() time.Time {
 }
 
 func TestEnrolmentRefusesWrongCodes(t *testing.T) {
-	home := newHome(t)
-	tm := startTerm(t, 120, 50, nil, bin, "enroll", "totp", "--home", home)
-	tm.waitFor(10*time.Second, "Code now shown in the app:")
+	home := e2e.NewHome(t, "")
+	tm := e2e.StartTerm(t, 120, 50, nil, bin, "enroll", "totp", "--home", home)
+	tm.WaitFor(10*time.Second, "Code now shown in the app:")
 	for i := 0; i < 3; i++ {
-		tm.text("000000")
-		tm.keys("Enter")
+		tm.Text("000000")
+		tm.Keys("Enter")
 		time.Sleep(200 * time.Millisecond)
 	}
-	tm.waitFor(10*time.Second, "nothing was stored")
+	tm.WaitFor(10*time.Second, "nothing was stored")
 	if _, err := os.Stat(filepath.Join(home, "state", "devices.json")); err == nil {
 		b, _ := os.ReadFile(filepath.Join(home, "state", "devices.json"))
 		if strings.Contains(string(b), `"totp"`) {
@@ -119,85 +120,85 @@ func TestEnrolmentRefusesWrongCodes(t *testing.T) {
 // person approves, denies, approves a critical action with a code, pulls
 // the kill switch, and watches a tampered ledger break at the right entry.
 func TestConsoleEndToEnd(t *testing.T) {
-	home := newHome(t)
+	home := e2e.NewHome(t, "")
 	secret, enrolStep := enroll(t, home)
 
-	tm := startTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "--home", home)
-	tm.waitFor(15*time.Second, "ONY", "code device enrolled", "kill switch off")
+	tm := e2e.StartTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm.WaitFor(15*time.Second, "ONY", "code device enrolled", "kill switch off")
 
 	// A low-risk call passes without anyone.
-	if r := wait(t, hook(home, "ls -la")); !allowed(r) {
+	if r := e2e.Wait(t, e2e.HookAsync(t, bin, home, "ls -la"), 60*time.Second); !e2e.Allowed(r) {
 		t.Fatalf("ls: %+v", r)
 	}
 
 	// Approve a high-risk call with A.
-	ch := hook(home, "rm -rf ./build")
-	tm.waitFor(10*time.Second, "HIGH", "./build")
-	tm.keys("Enter") // never approves
+	ch := e2e.HookAsync(t, bin, home, "rm -rf ./build")
+	tm.WaitFor(10*time.Second, "HIGH", "./build")
+	tm.Keys("Enter") // never approves
 	time.Sleep(300 * time.Millisecond)
 	select {
 	case r := <-ch:
 		t.Fatalf("Enter decided the request: %+v", r)
 	default:
 	}
-	tm.keys("A")
-	if r := wait(t, ch); !allowed(r) {
+	tm.Keys("A")
+	if r := e2e.Wait(t, ch, 60*time.Second); !e2e.Allowed(r) {
 		t.Fatalf("approved request: %+v", r)
 	}
 
 	// Deny one with D.
-	ch = hook(home, "git reset --hard HEAD~3")
-	tm.waitFor(10*time.Second, "HEAD~3")
-	tm.keys("D")
-	if r := wait(t, ch); allowed(r) || !strings.Contains(r.stdout, "denied by owner") {
+	ch = e2e.HookAsync(t, bin, home, "git reset --hard HEAD~3")
+	tm.WaitFor(10*time.Second, "HEAD~3")
+	tm.Keys("D")
+	if r := e2e.Wait(t, ch, 60*time.Second); e2e.Allowed(r) || !strings.Contains(r.Stdout, "denied by owner") {
 		t.Fatalf("denied request: %+v", r)
 	}
 
 	// Approve a critical one: A opens the code input; a wrong code is
 	// refused; the right one approves.
-	ch = hook(home, "kubectl --context production apply -f deploy.yaml")
-	tm.waitFor(10*time.Second, "CRIT", "production")
-	tm.keys("A")
-	tm.waitFor(5*time.Second, "code")
-	tm.text("000000")
-	tm.keys("Enter")
-	tm.waitFor(5*time.Second, "wrong code")
+	ch = e2e.HookAsync(t, bin, home, "kubectl --context production apply -f deploy.yaml")
+	tm.WaitFor(10*time.Second, "CRIT", "production")
+	tm.Keys("A")
+	tm.WaitFor(5*time.Second, "code")
+	tm.Text("000000")
+	tm.Keys("Enter")
+	tm.WaitFor(5*time.Second, "wrong code")
 	step := totp.Step(time.Now())
 	if step <= enrolStep {
 		step = enrolStep + 1 // one step ahead is within the skew
 	}
 	code, _ := totp.Code(secret, time.Unix(int64(step)*30, 0))
-	tm.keys("C-u")
-	tm.text(code)
-	tm.keys("Enter")
-	r := wait(t, ch)
-	if !allowed(r) {
-		t.Fatalf("critical request with a valid code: %+v\n%s", r, tm.screen())
+	tm.Keys("C-u")
+	tm.Text(code)
+	tm.Keys("Enter")
+	r := e2e.Wait(t, ch, 60*time.Second)
+	if !e2e.Allowed(r) {
+		t.Fatalf("critical request with a valid code: %+v\n%s", r, tm.Screen())
 	}
 
 	// The kill switch denies everything, even a low-risk call, until released.
-	tm.keys("K")
-	tm.waitFor(5*time.Second, "KILL SWITCH ENGAGED")
-	if r := wait(t, hook(home, "ls")); allowed(r) || !strings.Contains(r.stdout, "kill switch") {
+	tm.Keys("K")
+	tm.WaitFor(5*time.Second, "KILL SWITCH ENGAGED")
+	if r := e2e.Wait(t, e2e.HookAsync(t, bin, home, "ls"), 60*time.Second); e2e.Allowed(r) || !strings.Contains(r.Stdout, "kill switch") {
 		t.Fatalf("ls with the kill switch engaged: %+v", r)
 	}
-	tm.keys("K")
-	tm.waitFor(5*time.Second, "y")
-	tm.keys("y")
-	tm.waitFor(5*time.Second, "kill switch off")
-	if r := wait(t, hook(home, "ls")); !allowed(r) {
+	tm.Keys("K")
+	tm.WaitFor(5*time.Second, "y")
+	tm.Keys("y")
+	tm.WaitFor(5*time.Second, "kill switch off")
+	if r := e2e.Wait(t, e2e.HookAsync(t, bin, home, "ls"), 60*time.Second); !e2e.Allowed(r) {
 		t.Fatalf("ls after release: %+v", r)
 	}
 
 	// Tamper with the ledger underneath the running console: the live view
 	// shows the break at that entry, and a full re-verify reports it.
-	screen := tm.waitFor(5*time.Second, "#00")
+	screen := tm.WaitFor(5*time.Second, "#00")
 	target := lastSeqShown(t, screen) - 2
 	tamper(t, filepath.Join(home, "state", "ledger.db"), target)
 	want := fmt.Sprintf("#%04d", target)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s := tm.screen()
+		s := tm.Screen()
 		if line := lineWith(s, want); strings.Contains(line, "✗") || strings.Contains(strings.ToLower(line), "break") {
 			break
 		}
@@ -206,18 +207,18 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	tm.keys("v")
-	tm.waitFor(15*time.Second, "re-verification", "BROKEN at "+want)
+	tm.Keys("v")
+	tm.WaitFor(15*time.Second, "re-verification", "BROKEN at "+want)
 
 	// Quit; the verify CLI agrees the ledger was tampered with.
-	tm.keys("q")
+	tm.Keys("q")
 	deadline = time.Now().Add(10 * time.Second)
-	for !tm.exited() {
-		if s := tm.screen(); strings.Contains(s, "will be denied") {
-			tm.keys("y")
+	for !tm.Exited() {
+		if s := tm.Screen(); strings.Contains(s, "will be denied") {
+			tm.Keys("y")
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("console did not quit:\n%s", tm.screen())
+			t.Fatalf("console did not quit:\n%s", tm.Screen())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -283,22 +284,22 @@ func tamper(t *testing.T, path string, seq uint64) {
 }
 
 func TestConsoleSizes(t *testing.T) {
-	home := newHome(t)
-	tm := startTerm(t, 80, 24, []string{"NO_COLOR=1"}, bin, "--home", home)
-	tm.waitFor(15*time.Second, "ONY", "Pending")
-	ch := hook(home, "rm -rf ./build")
-	s := tm.waitFor(10*time.Second, "./build", "A approve")
+	home := e2e.NewHome(t, "")
+	tm := e2e.StartTerm(t, 80, 24, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm.WaitFor(15*time.Second, "ONY", "Pending")
+	ch := e2e.HookAsync(t, bin, home, "rm -rf ./build")
+	s := tm.WaitFor(10*time.Second, "./build", "A approve")
 	for _, l := range strings.Split(s, "\n") {
 		if len([]rune(l)) > 80 {
 			t.Fatalf("line wider than 80 cells: %q", l)
 		}
 	}
-	tm.tmux("resize-window", "-t", "ony", "-x", "40", "-y", "10")
-	tm.waitFor(5*time.Second, "too small")
-	tm.tmux("resize-window", "-t", "ony", "-x", "80", "-y", "24")
-	tm.waitFor(5*time.Second, "./build")
-	tm.keys("D")
-	if r := wait(t, ch); allowed(r) {
+	tm.Tmux("resize-window", "-t", "ony", "-x", "40", "-y", "10")
+	tm.WaitFor(5*time.Second, "too small")
+	tm.Tmux("resize-window", "-t", "ony", "-x", "80", "-y", "24")
+	tm.WaitFor(5*time.Second, "./build")
+	tm.Keys("D")
+	if r := e2e.Wait(t, ch, 60*time.Second); e2e.Allowed(r) {
 		t.Fatalf("denied: %+v", r)
 	}
 }
