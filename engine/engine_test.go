@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"github.com/ony-dev/ony-tui/engine/risk"
-	"github.com/ony-dev/ony-tui/ledger"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +13,10 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/verdict"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // journal records what the engine appends; fail makes appends fail like a

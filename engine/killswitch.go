@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/verdict"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 func readKillSwitch(file string) (bool, error) {

@@ -2,13 +2,14 @@ package hook_test
 
 import (
 	"bytes"
-	"github.com/ony-dev/ony-tui/internal/e2e"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ony-dev/ony-tui/internal/e2e"
 )
 
 // BenchmarkHookProcess measures what a harness waits for on every tool

@@ -2,7 +2,6 @@ package hook_test
 
 import (
 	"fmt"
-	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ony-dev/ony-tui/internal/e2e"
 )
 
 // inputs are one harness's stdin for a low-risk read and for a command the

@@ -3,7 +3,6 @@ package hook_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ony-dev/ony-tui/internal/e2e"
 )
 
 // TestHookThroughSSHForwardedSocket follows the README's jump-host recipe

@@ -2,11 +2,11 @@ package tui
 
 import (
 	"fmt"
-	"github.com/ony-dev/ony-tui/engine/risk"
 	"testing"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // BenchmarkView renders one frame with 1,000 requests waiting and a ledger

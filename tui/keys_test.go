@@ -1,12 +1,13 @@
 package tui
 
 import (
-	"github.com/ony-dev/ony-tui/ledger"
 	"slices"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // oneRequest is a console at 100x30 with one request from s waiting.

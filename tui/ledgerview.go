@@ -1,10 +1,11 @@
 package tui
 
 import (
-	"github.com/ony-dev/ony-tui/internal/humanize"
 	"strings"
 
 	"charm.land/bubbles/v2/progress"
+
+	"github.com/ony-dev/ony-tui/internal/humanize"
 )
 
 // ledgerView is the live audit panel: the newest entries as the live

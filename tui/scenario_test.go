@@ -1,10 +1,10 @@
 package tui
 
 import (
-	"github.com/ony-dev/ony-tui/engine/risk"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
 

@@ -1,11 +1,11 @@
 package tui
 
 import (
-	"github.com/ony-dev/ony-tui/engine/risk"
 	"strings"
 	"testing"
 
 	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 func TestVisible(t *testing.T) {

@@ -5,7 +5,6 @@ package enginetest
 
 import (
 	"context"
-	"github.com/ony-dev/ony-tui/ledger"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // Journal keeps records in memory. Like the real ledger it refuses an entry

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"net/url"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // EnrollOptions configure an enrolment.

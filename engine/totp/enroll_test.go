@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/enginetest"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 type syncClock struct {

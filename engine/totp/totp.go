@@ -15,7 +15,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // Parameters of the code (RFC 6238 defaults, what authenticator apps expect).

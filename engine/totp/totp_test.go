@@ -3,7 +3,6 @@ package totp
 import (
 	"context"
 	"errors"
-	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/enginetest"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // store is the persisted state as a ledger would report it.

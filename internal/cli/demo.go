@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"math/big"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook"
 	"github.com/ony-dev/ony-tui/internal/app"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 func newDemoCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {

@@ -2,12 +2,13 @@ package cli
 
 import (
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 func newDevicesCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {

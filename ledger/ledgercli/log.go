@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/internal/humanize"
 	"io"
 	"io/fs"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ony-dev/ony-tui/internal/humanize"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/internal/humanize"
 	"io"
 	"io/fs"
 	"os"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/ony-dev/ony-tui/internal/humanize"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"github.com/ony-dev/ony-tui/internal/e2e"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"github.com/ony-dev/ony-tui/ledger/ledgertest"
 )
 

@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
-	"github.com/ony-dev/ony-tui/internal/e2e"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/ony-dev/ony-tui/engine/totp"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 )
 
 // enroll runs `ony-tui enroll totp` in tmux like a person: it reads the

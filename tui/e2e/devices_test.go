@@ -2,12 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
-	"github.com/ony-dev/ony-tui/internal/e2e"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ony-dev/ony-tui/internal/e2e"
 )
 
 // run runs the binary without a terminal and returns stdout, stderr and the
