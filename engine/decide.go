@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/verdict"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // Errors from Decide.
@@ -32,6 +32,9 @@ type Approval struct {
 	// Code is the 6-digit code, required to approve when the request needs
 	// one.
 	Code string
+	// By names the console that decided (its label), shown to the other
+	// consoles.
+	By string
 }
 
 // Decide applies a human decision to a waiting request. Approving a request
@@ -54,6 +57,7 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 		if p = e.claim(id); p == nil {
 			return fmt.Errorf("request %s: %w", id, ErrNotPending)
 		}
+		p.via, p.by = a.Via, a.By
 		e.finish(ctx, p, verdict.Deny, deniedVia(a.Via), ledger.KindVerdict, a.Via, []string{factorOf(a.Via)}, 0)
 		return nil
 	}
@@ -82,6 +86,7 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	if p = e.claim(id); p == nil {
 		return fmt.Errorf("request %s: %w", id, ErrNotPending)
 	}
+	p.via, p.by = a.Via, a.By
 	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), ledger.KindVerdict, a.Via, factors, step)
 	e.remember(p, factors, step)
 	return nil

@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"sync"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // Classification is the engine's view of a classified call.
@@ -91,8 +91,15 @@ type Engine struct {
 	recent   map[recentKey]recentApproval
 	closed   bool
 
-	changed chan struct{} // coalescing notification, buffer 1
-	signers sync.Map      // device id -> verdict.Signer
+	consoles map[string]Console // attached consoles by id
+	activity time.Time          // the last key pressed at any console
+	decided  []Decided          // the newest decisions on held requests, oldest first
+
+	watchMu  sync.Mutex
+	watchers map[int]chan struct{} // coalescing notifications, buffer 1 each
+	watchSeq int
+
+	signers sync.Map // device id -> verdict.Signer
 }
 
 // Problem is an error shown to the person at the console.
@@ -120,7 +127,8 @@ func New(opts Options) (*Engine, error) {
 		pending:  map[string]*pending{},
 		sessions: map[string]int{},
 		recent:   map[recentKey]recentApproval{},
-		changed:  make(chan struct{}, 1),
+		consoles: map[string]Console{},
+		watchers: map[int]chan struct{}{},
 	}
 	engaged, err := readKillSwitch(opts.KillSwitchFile)
 	if err != nil {
@@ -128,19 +136,6 @@ func New(opts Options) (*Engine, error) {
 	}
 	e.kill = engaged
 	return e, nil
-}
-
-// Changed returns a channel that receives a value whenever the engine's
-// state changes (a request arrives or is decided, the kill switch or away
-// state moves, a problem is reported). Notifications coalesce: read
-// Snapshot after each one.
-func (e *Engine) Changed() <-chan struct{} { return e.changed }
-
-func (e *Engine) notify() {
-	select {
-	case e.changed <- struct{}{}:
-	default:
-	}
 }
 
 // problem records an error for the console and notifies.

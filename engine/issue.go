@@ -3,13 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/verdict"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // pending is a request the engine knows about, waiting or being decided.
@@ -24,6 +24,9 @@ type pending struct {
 	deadline  time.Time
 	timer     *time.Timer
 	codeFails int
+	held      bool         // it waited in the queue for a human
+	via       device.Kind  // who decided it, set before finish
+	by        string       // the deciding console's label
 	done      chan Outcome // buffered 1; written once by finish
 }
 
@@ -88,6 +91,14 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 }
 
 func (e *Engine) deliver(p *pending, o Outcome) {
+	if p.held {
+		via := p.via
+		if via == "" {
+			via = device.KindEngine
+		}
+		e.noteDecided(Decided{ID: p.id, Class: p.class, Decision: string(o.Decision), Reason: o.Reason,
+			Via: via, By: p.by, At: e.now()})
+	}
 	select {
 	case p.done <- o:
 	default: // already delivered: impossible after claim, kept as a guard

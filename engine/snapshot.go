@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sort"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
@@ -27,6 +28,18 @@ type Snapshot struct {
 	Sessions     int // agent sessions with waiting requests
 	Problems     []Problem
 	CodeEnrolled bool
+	// Consoles are the consoles attached now; none means nobody is at a
+	// console.
+	Consoles []Console
+	// LastActivity is when a key was last pressed at any console (zero if
+	// never).
+	LastActivity time.Time
+	// Decided are the newest outcomes of requests that waited for a human,
+	// oldest first, so every console can show who answered.
+	Decided []Decided
+	// PhoneConfigured reports whether phone calls are set up, so away mode
+	// hands waiting requests to the phone.
+	PhoneConfigured bool
 }
 
 // Snapshot returns a copy of the engine's state.
@@ -35,7 +48,13 @@ func (e *Engine) Snapshot() Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := Snapshot{CodeEnrolled: enrolled, KillSwitch: e.kill, Away: e.away, Conns: e.conns, Sessions: len(e.sessions),
-		Problems: append([]Problem(nil), e.errs...)}
+		Problems: append([]Problem(nil), e.errs...), LastActivity: e.activity,
+		Decided: append([]Decided(nil), e.decided...), PhoneConfigured: e.opts.Config.Phone.To != ""}
+	s.Consoles = make([]Console, 0, len(e.consoles))
+	for _, c := range e.consoles {
+		s.Consoles = append(s.Consoles, c)
+	}
+	sort.Slice(s.Consoles, func(i, j int) bool { return s.Consoles[i].Attached.Before(s.Consoles[j].Attached) })
 	s.Pending = make([]Request, 0, len(e.order))
 	for _, id := range e.order {
 		p := e.pending[id]

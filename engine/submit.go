@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ony-dev/ony-tui/ledger"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/verdict"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // Outcome is the final answer to one request.
@@ -187,6 +187,7 @@ func (e *Engine) hold(p *pending) {
 		e.finish(context.Background(), p, verdict.Deny, reason, ledger.KindVerdict, device.KindEngine, nil, 0)
 		return
 	}
+	p.held = true
 	e.pending[p.id] = p
 	e.order = append(e.order, p.id)
 	e.sessions[p.call.SessionID]++

@@ -27,9 +27,17 @@ const (
 // snapshotter takes numbered engine snapshots. The number and the snapshot
 // are taken under one lock, so a higher number is never an older state.
 type snapshotter struct {
-	eng *engine.Engine
-	mu  sync.Mutex
-	seq uint64
+	eng     Engine
+	changes <-chan struct{} // the console's own subscription
+	mu      sync.Mutex
+	seq     uint64
+}
+
+// newSnapshotter subscribes to eng's changes until ctx ends.
+func newSnapshotter(ctx context.Context, eng Engine) *snapshotter {
+	ch, unsubscribe := eng.Subscribe()
+	context.AfterFunc(ctx, unsubscribe)
+	return &snapshotter{eng: eng, changes: ch}
 }
 
 func (s *snapshotter) take(watch bool) snapshotMsg {
@@ -56,7 +64,7 @@ func watchCmd(ctx context.Context, s *snapshotter) tea.Cmd {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.eng.Changed():
+		case <-s.changes:
 			return s.take(true)
 		}
 	}
@@ -92,11 +100,11 @@ func pollChainCmd(ctx context.Context, c Chain, n int, every time.Duration) tea.
 }
 
 // decideCmd approves or denies one request at the console keypad.
-func decideCmd(ctx context.Context, s *snapshotter, r engine.Request, approve bool, code string) tea.Cmd {
+func decideCmd(ctx context.Context, s *snapshotter, r engine.Request, approve bool, code, by string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, engineTimeout)
 		defer cancel()
-		err := s.eng.Decide(ctx, r.ID, engine.Approval{Approve: approve, Via: device.KindConsole, Code: code})
+		err := s.eng.Decide(ctx, r.ID, engine.Approval{Approve: approve, Via: device.KindConsole, Code: code, By: by})
 		return decidedMsg{id: r.ID, approve: approve, withCode: code != "", title: requestTitle(r), err: err, snap: s.take(false)}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/ony-dev/ony-tui/engine/risk"
-	"github.com/ony-dev/ony-tui/ledger"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +17,10 @@ import (
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/enginetest"
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/totp"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // baseTime is the fixed start of every test clock. It lies in the future
@@ -159,10 +159,11 @@ type fixture struct {
 }
 
 type fixtureOpts struct {
-	noCode  bool       // no code device enrolled
-	chain   *fakeChain // nil: a short intact chain
-	noChain bool       // no ledger attached at all
-	noColor bool
+	noCode   bool       // no code device enrolled
+	chain    *fakeChain // nil: a short intact chain
+	noChain  bool       // no ledger attached at all
+	noColor  bool
+	attached bool // the engine runs elsewhere: quitting detaches
 }
 
 func newFixture(t testing.TB, o fixtureOpts) *fixture {
@@ -187,7 +188,11 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	}
 	t.Cleanup(func() { eng.Close(context.Background()) })
 	f.eng = eng
-	deps := Deps{Engine: eng, Socket: "/run/user/1000/ony/ony.sock", Now: f.clk.Now, NoColor: o.noColor}
+	// The console is attached, as the composition root attaches the one it
+	// runs in-process.
+	_, detach := eng.AttachConsole("the test's console")
+	t.Cleanup(detach)
+	deps := Deps{Engine: eng, Socket: "/run/user/1000/ony/ony.sock", Now: f.clk.Now, NoColor: o.noColor, Label: "the test's console", Attached: o.attached}
 	switch {
 	case o.noChain:
 	case o.chain != nil:

@@ -18,14 +18,22 @@ func (m *Model) headerLines(w int) []string {
 	if m.deps.Socket != "" {
 		segs = append(segs, "socket "+m.deps.Socket)
 	}
+	if m.deps.Attached {
+		segs = append(segs, "attached to the engine")
+	}
 	segs = append(segs, plural(s.Conns, "hook")+" connected, "+plural(s.Sessions, "session")+" waiting")
+	if n := len(s.Consoles); n > 1 {
+		segs = append(segs, st.Warn.Render(plural(n, "console")+" attached"))
+	} else if m.haveSnap && n == 0 {
+		segs = append(segs, st.Bad.Render("no console attached"))
+	}
 	if s.KillSwitch {
 		segs = append(segs, st.Bad.Render("KILL SWITCH ENGAGED"))
 	} else {
 		segs = append(segs, "kill switch "+st.Good.Render("off"))
 	}
 	switch {
-	case s.Away && m.phone:
+	case s.Away && s.PhoneConfigured:
 		segs = append(segs, st.Warn.Render("AWAY: phone takes over"))
 	case s.Away:
 		segs = append(segs, st.Warn.Render("AWAY (no phone configured)"))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -17,6 +18,26 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
+	return tea.Batch(m.noteActivity(), m.dispatchKey(k))
+}
+
+// activityEvery is how often a key press is reported to the engine: a
+// person at the keyboard keeps the engine attended.
+const activityEvery = time.Second
+
+// noteActivity tells the engine a key was pressed, at most once per
+// activityEvery.
+func (m *Model) noteActivity() tea.Cmd {
+	now := m.now()
+	if now.Sub(m.activitySent) < activityEvery {
+		return nil
+	}
+	m.activitySent = now
+	eng := m.deps.Engine
+	return func() tea.Msg { eng.Activity(); return nil }
+}
+
+func (m *Model) dispatchKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case m.confirm.open():
 		return m.keyConfirm(k)
@@ -153,7 +174,7 @@ func (m *Model) decide(approve bool) tea.Cmd {
 		}
 	}
 	m.inflight = r.ID
-	return decideCmd(m.ctx, m.snapper, r, approve, "")
+	return decideCmd(m.ctx, m.snapper, r, approve, "", m.deps.Label)
 }
 
 // engageKill engages the kill switch at once.
@@ -165,9 +186,10 @@ func (m *Model) engageKill() tea.Cmd {
 	return killSwitchCmd(m.ctx, m.snapper, true, len(m.snap.Pending))
 }
 
-// askQuit quits at once when nothing waits, and otherwise asks first.
+// askQuit quits at once when nothing waits or the engine runs elsewhere
+// (detaching denies nothing), and otherwise asks first.
 func (m *Model) askQuit() tea.Cmd {
-	if len(m.snap.Pending) == 0 {
+	if len(m.snap.Pending) == 0 || m.deps.Attached {
 		return m.quit()
 	}
 	m.confirm = confirm{kind: confirmQuit}
@@ -228,7 +250,7 @@ func (m *Model) keyCode(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.code.busy, m.code.err = true, ""
 		m.inflight = m.code.req.ID
-		return decideCmd(m.ctx, m.snapper, m.code.req, true, v)
+		return decideCmd(m.ctx, m.snapper, m.code.req, true, v, m.deps.Label)
 	}
 	var cmd tea.Cmd
 	m.code, cmd = m.code.update(k)

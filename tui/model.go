@@ -22,7 +22,12 @@ import (
 // Deps are what the console needs from the application.
 type Deps struct {
 	// Engine is the authority the console drives. Required.
-	Engine *engine.Engine
+	Engine Engine
+	// Label names this console to the others (who answered a request).
+	Label string
+	// Attached says the engine runs elsewhere (a service, another
+	// terminal): quitting this console detaches and nothing is denied.
+	Attached bool
 	// Chain is the audit ledger; nil shows "ledger not attached".
 	Chain Chain
 	// Socket is the path of the socket hooks connect to, shown in the header.
@@ -72,7 +77,6 @@ type status struct {
 // render strings.
 type Model struct {
 	deps    Deps
-	phone   bool // phone calls are configured: away hands requests to the phone
 	now     func() time.Time
 	poll    time.Duration
 	snapper *snapshotter
@@ -107,6 +111,8 @@ type Model struct {
 	acked    map[string]bool  // engine problems dismissed
 	inflight string           // the request being decided
 	quitting bool
+
+	activitySent time.Time // when a key press was last reported to the engine
 }
 
 // New returns the console for deps. deps.Engine must not be nil.
@@ -126,10 +132,9 @@ func New(deps Deps) Model {
 	st := NewStyles(true, deps.NoColor)
 	m := Model{
 		deps:    deps,
-		phone:   deps.Engine.Config().Phone.To != "",
 		now:     now,
 		poll:    poll,
-		snapper: &snapshotter{eng: deps.Engine},
+		snapper: newSnapshotter(ctx, deps.Engine),
 		ctx:     ctx,
 		stop:    stop,
 		mask:    newMasker(),

@@ -2,11 +2,13 @@ package tui
 
 import (
 	"errors"
-	"github.com/ony-dev/ony-tui/internal/humanize"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/internal/humanize"
 )
 
 // Handlers for the results of commands: engine snapshots, decisions, the
@@ -32,6 +34,7 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 		}
 		seen[r.ID] = true
 	}
+	elsewhere := m.answeredElsewhere(seen, s.snap.Decided)
 	m.seen = seen
 	if arrived {
 		cmds = append(cmds, bellCmd())
@@ -39,10 +42,15 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 
 	prev := m.queue.selected
 	m.queue.setRequests(s.snap.Pending)
-	if m.queue.moved && prev != m.queue.selected {
-		if r, ok := m.queue.current(); ok {
-			m.setStatus(statusHint, "The selected request is no longer waiting; now selected: "+requestTitle(r))
+	switch r, ok := m.queue.current(); {
+	case m.queue.moved && prev != m.queue.selected && ok:
+		msg := "The selected request is no longer waiting; now selected: " + requestTitle(r)
+		if elsewhere != "" {
+			msg = elsewhere + "; now selected: " + requestTitle(r)
 		}
+		m.setStatus(statusHint, msg)
+	case elsewhere != "":
+		m.setStatus(statusInfo, elsewhere)
 	}
 	if m.code.open && !m.code.busy && !seen[m.code.req.ID] {
 		m.addErr("\"" + requestTitle(m.code.req) + "\" is no longer waiting (decided, timed out or withdrawn): nothing approved")
@@ -154,7 +162,7 @@ func (m *Model) onAway(msg awayMsg) tea.Cmd {
 	switch {
 	case msg.err != nil:
 		m.setStatus(statusHint, "away state changed, but recording it failed (below)")
-	case msg.away && m.phone:
+	case msg.away && m.snap.PhoneConfigured:
 		m.setStatus(statusInfo, "away: requests nobody answers here go to the phone")
 	case msg.away:
 		m.setStatus(statusInfo, "away: no phone is configured, so requests wait here until their deadline")
@@ -225,4 +233,27 @@ func (m *Model) onReverifyDone(msg reverifyDoneMsg) tea.Cmd {
 		m.setStatus(statusSuccess, "chain re-verified from genesis: "+humanize.Count(s.Verified)+" entries ✓")
 	}
 	return chainNowCmd(m.ctx, m.deps.Chain, m.chainLines())
+}
+
+// answeredElsewhere says who answered the requests that left the queue
+// since the last snapshot when another console, the phone or a YubiKey at
+// another console did: "Force-push approved at pts/4 on jump (keypad)".
+func (m *Model) answeredElsewhere(now map[string]bool, decided []engine.Decided) string {
+	var out []string
+	for i := len(decided) - 1; i >= 0 && len(out) < 2; i-- {
+		d := decided[i]
+		if !m.seen[d.ID] || now[d.ID] || d.Via == device.KindEngine || (d.By == m.deps.Label && d.Via != device.KindPhone) {
+			continue
+		}
+		verb := "approved"
+		if d.Decision != "approve" {
+			verb = "denied"
+		}
+		where := "on the phone"
+		if d.Via != device.KindPhone {
+			where = "at " + orDash(d.By) + " (" + string(d.Via) + ")"
+		}
+		out = append(out, requestTitle(engine.Request{Class: d.Class})+" "+verb+" "+where)
+	}
+	return strings.Join(out, "; ")
 }

@@ -39,7 +39,8 @@ type Layout struct {
 	KillSwitch    string // StateDir/killswitch, present while the kill switch is engaged
 	LockFile      string // StateDir/engine.lock, held by the running engine
 
-	Socket string // RuntimeDir/ony.sock
+	Socket        string // RuntimeDir/ony.sock, where hooks ask
+	ConsoleSocket string // RuntimeDir/console.sock, where consoles attach (the owner only)
 }
 
 // Getenv looks up an environment variable; os.Getenv satisfies it.
@@ -110,6 +111,7 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 	l.KillSwitch = filepath.Join(l.StateDir, "killswitch")
 	l.LockFile = filepath.Join(l.StateDir, "engine.lock")
 	l.Socket = filepath.Join(l.RuntimeDir, "ony.sock")
+	l.ConsoleSocket = filepath.Join(l.RuntimeDir, "console.sock")
 	if len(l.Socket) > maxSocketPath {
 		return Layout{}, fmt.Errorf("socket path %q is %d bytes, longer than the %d a Unix socket allows: use a shorter ONY_HOME or XDG_RUNTIME_DIR",
 			l.Socket, len(l.Socket), maxSocketPath)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/console"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/server"
@@ -33,7 +34,10 @@ type Options struct {
 	Build string
 	// Mode is recorded at start: "console", "headless" or "demo".
 	Mode string
-	Now  func() time.Time
+	// Chain builds the ledger view consoles attached over the console
+	// socket are shown; nil shows them none.
+	Chain func(*ledger.Ledger) (console.ChainSource, error)
+	Now   func() time.Time
 }
 
 // App is a started engine with everything it needs.
@@ -47,6 +51,9 @@ type App struct {
 	Codes    *totp.Verifier
 	Engine   *engine.Engine
 	Server   *server.Server
+	// Consoles is the console socket: consoles in other terminals attach
+	// to this engine there.
+	Consoles *console.Server
 
 	lock *server.Lock
 	mode string
@@ -113,6 +120,15 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	if a.Server, err = server.Listen(l.Socket, a.Engine, server.Options{Build: o.Build}); err != nil {
 		return nil, err
 	}
+	var chain console.ChainSource
+	if o.Chain != nil {
+		if chain, err = o.Chain(a.Ledger); err != nil {
+			return nil, err
+		}
+	}
+	if a.Consoles, err = console.Listen(l.ConsoleSocket, a.Engine, console.ServerOptions{Owner: os.Getuid(), Build: o.Build, Chain: chain}); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -144,14 +160,19 @@ func (a *App) Serve(ctx context.Context) error {
 	serving, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
+	consoles := make(chan error, 1)
 	go func() { done <- a.Server.Serve(serving) }()
+	go func() { consoles <- a.Consoles.Serve(serving) }()
 	select {
 	case err := <-done:
+		stop()
+		<-consoles
 		return err
 	case <-ctx.Done():
 	}
 	a.Engine.Close(context.Background())
 	stop()
+	<-consoles
 	return <-done
 }
 
@@ -178,6 +199,9 @@ func (a *App) release() error {
 	var errs []error
 	if a.Server != nil {
 		_ = a.Server.Close()
+	}
+	if a.Consoles != nil {
+		_ = a.Consoles.Close()
 	}
 	if a.Ledger != nil {
 		if err := a.Ledger.Close(); err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/ony-dev/ony-tui/engine/console"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
@@ -25,27 +27,66 @@ type consoleRun struct {
 	after func(ctx context.Context, a *app.App)
 }
 
+// runConsole attaches to the engine running on this home (a service, or
+// another terminal's console) and, when none runs, starts one in this
+// process.
 func runConsole(ctx context.Context, g *globals, stdout, stderr io.Writer, mode string) error {
 	l, err := g.layout()
 	if err != nil {
 		return err
 	}
-	return startConsole(ctx, g, l, stdout, stderr, mode, consoleRun{})
+	if err := needTerminal(); err != nil {
+		return err
+	}
+	c, err := console.Dial(ctx, l.ConsoleSocket, console.ClientOptions{Label: consoleLabel(), Build: g.build.Version, EngineUID: os.Getuid()})
+	switch {
+	case err == nil:
+		return attachConsole(ctx, c, l)
+	case errors.Is(err, console.ErrNoEngine):
+		return startConsole(ctx, g, l, stdout, stderr, mode, consoleRun{})
+	default:
+		return fmt.Errorf("attaching to the engine on %s: %w", l.ConsoleSocket, err)
+	}
 }
 
-func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stderr io.Writer, mode string, extra consoleRun) error {
+func needTerminal() error {
 	if !term.IsTerminal(os.Stdout.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		return fmt.Errorf("the console needs a terminal: run it in one (a side terminal, a tmux pane, an SSH session), or use `ony-tui serve` for a headless engine")
 	}
-	a, err := app.Start(ctx, app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy, Build: g.build.Version, Mode: mode})
+	return nil
+}
+
+// attachConsole shows an engine that runs elsewhere. Quitting detaches:
+// the engine keeps running and requests keep waiting until their deadline.
+func attachConsole(ctx context.Context, c *console.Client, l paths.Layout) error {
+	defer c.Close()
+	_, noColor := os.LookupEnv("NO_COLOR")
+	m := tui.New(tui.Deps{Engine: c, Chain: c, Socket: l.Socket, NoColor: noColor, Label: consoleLabel(), Attached: true})
+	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
+
+// startConsole starts the engine in this process and shows it. Consoles in
+// other terminals can attach to it while it runs; when this one quits, the
+// engine stops and denies (and records) whatever still waits.
+func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stderr io.Writer, mode string, extra consoleRun) error {
+	if err := needTerminal(); err != nil {
+		return err
+	}
+	var chain *ledgerchain.Chain
+	a, err := app.Start(ctx, app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy, Build: g.build.Version, Mode: mode,
+		Chain: func(led *ledger.Ledger) (console.ChainSource, error) {
+			var err error
+			chain, err = newChain(led, l)
+			return chain, err
+		}})
 	if err != nil {
 		return err
 	}
-	chain, err := newChain(a.Ledger, l)
-	if err != nil {
-		_ = a.Close(context.Background())
-		return err
-	}
+	label := consoleLabel()
+	_, detach := a.Engine.AttachConsole(label)
 	serveCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- a.Serve(serveCtx) }()
@@ -53,8 +94,9 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stder
 		go extra.after(serveCtx, a)
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
-	m := tui.New(tui.Deps{Engine: a.Engine, Chain: chain, Socket: l.Socket, NoColor: noColor, Note: extra.note})
+	m := tui.New(tui.Deps{Engine: a.Engine, Chain: chain, Socket: l.Socket, NoColor: noColor, Note: extra.note, Label: label})
 	_, runErr := tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	detach()
 	waiting := len(a.Engine.Snapshot().Pending)
 	stopServe()
 	<-served

@@ -74,26 +74,37 @@ func (g *globals) installOptions(harnessName, project string, dryRun bool) (inst
 func newInstallCmd(g *globals, stdout, stderr io.Writer, add bool) *cobra.Command {
 	var project string
 	var dryRun bool
-	use, short, verb := "install", "Gate an agent harness's tool calls through Ony", "installed"
+	use, short, verb, svcVerb := "install", "Gate an agent harness's tool calls through Ony", "installed", "writes and enables"
 	if !add {
-		use, short, verb = "uninstall", "Remove Ony's hook from an agent harness", "uninstalled"
+		use, short, verb, svcVerb = "uninstall", "Remove Ony's hook from an agent harness", "uninstalled", "stops and removes"
 	}
 	cmd := &cobra.Command{
-		Use:   use + " <harness>...",
+		Use:   use + " <harness|service>...",
 		Short: short,
 		Long: fmt.Sprintf(`%s Ony's hook in the user config of each harness (or of a project with
 --project). Harnesses: %s. The file is edited in place, keeping every
 other setting byte for byte, and backed up first. install turns on the
 harness's fail-closed switch where one exists and says plainly which
-harnesses stay fail-open if the binary disappears.`, strings.ToUpper(use[:1])+use[1:]+"s", strings.Join(harness.Names(), ", ")),
+harnesses stay fail-open if the binary disappears.
+
+"service" %[3]s the systemd user unit that runs the engine (ony-tui serve),
+so it outlives every console: consoles attach to it and detach freely.`, strings.ToUpper(use[:1])+use[1:]+"s", strings.Join(harness.Names(), ", "), svcVerb),
 		Example: fmt.Sprintf(`  ony-tui %[1]s claude
   ony-tui %[1]s codex cursor gemini copilot
-  ony-tui %[1]s claude --project . --dry-run`, use),
+  ony-tui %[1]s claude --project . --dry-run
+  ony-tui %[1]s service`, use),
 		Args:      cobra.MinimumNArgs(1),
-		ValidArgs: harness.Names(),
+		ValidArgs: append(harness.Names(), "service"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := false
 			for _, h := range args {
+				if h == "service" {
+					if err := g.installService(add, dryRun, stdout); err != nil {
+						fmt.Fprintf(stderr, "ony-tui: error: service: %v\n", err)
+						failed = true
+					}
+					continue
+				}
 				o, err := g.installOptions(h, project, dryRun)
 				if err != nil {
 					return err

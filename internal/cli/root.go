@@ -82,6 +82,7 @@ it in a tamper-evident ledger.`,
 	root.PersistentFlags().StringVar(&g.home, "home", "", "put all of Ony's files under this directory (also ONY_HOME)")
 	root.AddCommand(
 		newServeCmd(g, stderr),
+		newAwayCmd(g, stdout),
 		newHookCmd(),
 		newInstallCmd(g, stdout, stderr, true),
 		newInstallCmd(g, stdout, stderr, false),

@@ -1,0 +1,315 @@
+// Package console is the protocol between a running engine and the consoles
+// attached to it: framed JSON messages over the engine's console socket,
+// which only the owner's uid may use. Several consoles (a side terminal, a
+// tmux pane, an SSH login on a jump host) attach at once; each sees the same
+// queue live and the first valid answer wins.
+//
+// The frames are the hook protocol's (engine/wire): a 4-byte big-endian
+// length, then JSON. Every message carries "v" and "type". The exchange is
+// specified in docs/PROTOCOL.md; Server is the engine's side and Client the
+// console's.
+package console
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/risk"
+	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger/live"
+)
+
+// Version is the console protocol version this build speaks.
+const Version = 1
+
+// MaxFrame is the largest frame either side accepts: a state message lists
+// every waiting request.
+const MaxFrame = 16 << 20
+
+// MaxCommandShown is how much of a waiting request's command a state message
+// carries; the rest is replaced by a marker that says how much is missing,
+// so a console never shows a cut command as if it were whole.
+const MaxCommandShown = 8 << 10
+
+// Message types.
+const (
+	TypeHello    = "hello"    // console → engine: the first message
+	TypeWelcome  = "welcome"  // engine → console: attached
+	TypeState    = "state"    // engine → console: the engine's state
+	TypeChain    = "chain"    // engine → console: the ledger's newest entries
+	TypeDecide   = "decide"   // console → engine: approve or deny a request
+	TypeKill     = "kill"     // console → engine: engage or release the kill switch
+	TypeAway     = "away"     // console → engine: the owner is away, or back
+	TypeActivity = "activity" // console → engine: a person pressed a key
+	TypeReverify = "reverify" // console → engine: re-verify the whole chain
+	TypeProgress = "progress" // engine → console: how far a re-verification is
+	TypeResult   = "result"   // engine → console: the outcome of a command
+	TypeError    = "error"    // engine → console: refused; the connection closes
+)
+
+// Envelope is decoded first to learn a message's type.
+type Envelope struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+}
+
+// Hello opens a console's connection.
+type Hello struct {
+	V     int    `json:"v"`
+	Type  string `json:"type"`
+	Label string `json:"label"` // where the console runs, shown to the others
+	Build string `json:"build"`
+}
+
+// MaxLabel bounds a console's label.
+const MaxLabel = 200
+
+// Welcome answers Hello.
+type Welcome struct {
+	V         int    `json:"v"`
+	Type      string `json:"type"`
+	ConsoleID string `json:"console_id"`
+	Build     string `json:"build"`
+}
+
+// State is the engine's state, sent on attach and after every change.
+type State struct {
+	V     int      `json:"v"`
+	Type  string   `json:"type"`
+	Seq   uint64   `json:"seq"`
+	State Snapshot `json:"state"`
+}
+
+// Snapshot is engine.Snapshot on the wire.
+type Snapshot struct {
+	Pending         []Request `json:"pending"`
+	KillSwitch      bool      `json:"kill_switch"`
+	Away            bool      `json:"away"`
+	Hooks           int       `json:"hooks"`
+	Sessions        int       `json:"sessions"`
+	Problems        []Problem `json:"problems"`
+	CodeEnrolled    bool      `json:"code_enrolled"`
+	Consoles        []Console `json:"consoles"`
+	LastActivity    time.Time `json:"last_activity"`
+	Decided         []Decided `json:"decided"`
+	PhoneConfigured bool      `json:"phone_configured"`
+}
+
+// Request is a waiting request.
+type Request struct {
+	ID        string         `json:"id"`
+	Call      wire.ToolCall  `json:"call"`
+	Class     Classification `json:"class"`
+	Need      string         `json:"need"` // auto, approve, approve+code, deny
+	Arrived   time.Time      `json:"arrived"`
+	Deadline  time.Time      `json:"deadline"`
+	CodeFails int            `json:"code_fails"`
+}
+
+// Classification is the engine's classification of a call.
+type Classification struct {
+	Action  string `json:"action"`
+	Title   string `json:"title"`
+	Risk    string `json:"risk"` // low, medium, high, critical
+	Target  string `json:"target"`
+	Matcher string `json:"matcher"`
+}
+
+// Problem is an error the engine shows every console.
+type Problem struct {
+	Time    time.Time `json:"time"`
+	Message string    `json:"message"`
+}
+
+// Console is an attached console.
+type Console struct {
+	ID       string    `json:"id"`
+	Label    string    `json:"label"`
+	Attached time.Time `json:"attached"`
+}
+
+// Decided is the outcome of a request that waited for a human.
+type Decided struct {
+	ID       string         `json:"id"`
+	Class    Classification `json:"class"`
+	Decision string         `json:"decision"`
+	Reason   string         `json:"reason"`
+	Via      string         `json:"via"`
+	By       string         `json:"by"`
+	At       time.Time      `json:"at"`
+}
+
+// Chain carries the ledger's newest entries and the chain's status.
+type Chain struct {
+	V       int          `json:"v"`
+	Type    string       `json:"type"`
+	Entries []ChainEntry `json:"entries"`
+	Status  ChainStatus  `json:"status"`
+}
+
+// ChainEntry is one ledger entry as a console's ledger pane shows it.
+type ChainEntry = live.Entry
+
+// ChainStatus summarises the chain.
+type ChainStatus = live.Status
+
+// Decide asks the engine to approve or deny a waiting request.
+type Decide struct {
+	V         int    `json:"v"`
+	Type      string `json:"type"`
+	ID        uint64 `json:"id"` // the console's command id, echoed in the result
+	RequestID string `json:"request_id"`
+	Approve   bool   `json:"approve"`
+	Code      string `json:"code,omitempty"` // the 6-digit code, when the request needs one
+	Via       string `json:"via"`            // console (the keypad) or yubikey
+}
+
+// Kill engages (Engage) or releases the kill switch.
+type Kill struct {
+	V      int    `json:"v"`
+	Type   string `json:"type"`
+	ID     uint64 `json:"id"`
+	Engage bool   `json:"engage"`
+}
+
+// Away marks the owner away from the consoles, or back.
+type Away struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+	ID   uint64 `json:"id"`
+	Away bool   `json:"away"`
+}
+
+// Activity says a person pressed a key at the console.
+type Activity struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+}
+
+// Reverify asks for a whole-chain re-verification.
+type Reverify struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+	ID   uint64 `json:"id"`
+}
+
+// Progress reports a re-verification's progress.
+type Progress struct {
+	V     int    `json:"v"`
+	Type  string `json:"type"`
+	ID    uint64 `json:"id"`
+	Done  uint64 `json:"done"`
+	Total uint64 `json:"total"`
+}
+
+// Result is the outcome of a command. Error is empty on success.
+type Result struct {
+	V     int    `json:"v"`
+	Type  string `json:"type"`
+	ID    uint64 `json:"id"`
+	Error *Error `json:"error,omitempty"`
+	// Status is the chain's status after a re-verification.
+	Status *ChainStatus `json:"status,omitempty"`
+}
+
+// Error is why a command failed: a code a console acts on, and the message
+// to show.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes.
+const (
+	CodeNotPending   = "not_pending"   // the request is no longer waiting
+	CodeCodeRequired = "code_required" // approving it needs the 6-digit code
+	CodeBadCode      = "bad_code"      // the code was wrong
+	CodeKillSwitch   = "kill_switch"   // the kill switch is engaged
+	CodeFailed       = "failed"        // anything else
+)
+
+// Refusal closes a connection the engine will not serve.
+type Refusal struct {
+	V       int    `json:"v"`
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// FromSnapshot converts the engine's state for the wire.
+func FromSnapshot(s engine.Snapshot) Snapshot {
+	out := Snapshot{KillSwitch: s.KillSwitch, Away: s.Away, Hooks: s.Conns, Sessions: s.Sessions,
+		CodeEnrolled: s.CodeEnrolled, LastActivity: s.LastActivity, PhoneConfigured: s.PhoneConfigured,
+		Pending: make([]Request, 0, len(s.Pending))}
+	for _, r := range s.Pending {
+		call := r.Call
+		call.Command = shown(call.Command)
+		out.Pending = append(out.Pending, Request{ID: r.ID, Call: call, Class: fromClass(r.Class), Need: r.Need.String(),
+			Arrived: r.Arrived, Deadline: r.Deadline, CodeFails: r.CodeFails})
+	}
+	for _, p := range s.Problems {
+		out.Problems = append(out.Problems, Problem{Time: p.Time, Message: p.Message})
+	}
+	for _, c := range s.Consoles {
+		out.Consoles = append(out.Consoles, Console{ID: c.ID, Label: c.Label, Attached: c.Attached})
+	}
+	for _, d := range s.Decided {
+		out.Decided = append(out.Decided, Decided{ID: d.ID, Class: fromClass(d.Class), Decision: d.Decision,
+			Reason: d.Reason, Via: string(d.Via), By: d.By, At: d.At})
+	}
+	return out
+}
+
+// shown cuts a command to MaxCommandShown bytes on a rune boundary and says
+// how much was left out.
+func shown(cmd string) string {
+	if len(cmd) <= MaxCommandShown {
+		return cmd
+	}
+	n := MaxCommandShown
+	for n > 0 && cmd[n]&0xC0 == 0x80 {
+		n--
+	}
+	return cmd[:n] + "\n[… " + strconv.Itoa(len(cmd)-n) + " more bytes of this command are not shown on an attached console]"
+}
+
+func fromClass(c engine.Classification) Classification {
+	return Classification{Action: c.Action, Title: c.Title, Risk: c.Risk.OrCritical().String(), Target: c.Target, Matcher: c.Matcher}
+}
+
+// ToSnapshot converts a state received from the engine. A risk or a need
+// the console does not know is shown as critical, needing the most.
+func ToSnapshot(s Snapshot) engine.Snapshot {
+	out := engine.Snapshot{KillSwitch: s.KillSwitch, Away: s.Away, Conns: s.Hooks, Sessions: s.Sessions,
+		CodeEnrolled: s.CodeEnrolled, LastActivity: s.LastActivity, PhoneConfigured: s.PhoneConfigured,
+		Pending: make([]engine.Request, 0, len(s.Pending))}
+	for _, r := range s.Pending {
+		need, err := config.ParseRequirement(r.Need)
+		if err != nil {
+			need = config.ApproveCode
+		}
+		out.Pending = append(out.Pending, engine.Request{ID: r.ID, Call: r.Call, Class: toClass(r.Class), Need: need,
+			Arrived: r.Arrived, Deadline: r.Deadline, CodeFails: r.CodeFails})
+	}
+	for _, p := range s.Problems {
+		out.Problems = append(out.Problems, engine.Problem{Time: p.Time, Message: p.Message})
+	}
+	for _, c := range s.Consoles {
+		out.Consoles = append(out.Consoles, engine.Console{ID: c.ID, Label: c.Label, Attached: c.Attached})
+	}
+	for _, d := range s.Decided {
+		out.Decided = append(out.Decided, engine.Decided{ID: d.ID, Class: toClass(d.Class), Decision: d.Decision,
+			Reason: d.Reason, Via: device.Kind(d.Via), By: d.By, At: d.At})
+	}
+	return out
+}
+
+func toClass(c Classification) engine.Classification {
+	r, err := risk.Parse(c.Risk)
+	if err != nil {
+		r = risk.Critical
+	}
+	return engine.Classification{Action: c.Action, Title: c.Title, Risk: r, Target: c.Target, Matcher: c.Matcher}
+}

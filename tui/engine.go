@@ -1,0 +1,31 @@
+package tui
+
+import (
+	"context"
+
+	"github.com/ony-dev/ony-tui/engine"
+)
+
+// Engine is the authority the console drives: the engine in this process
+// (*engine.Engine), or one the console attached to over the console socket
+// (engine/console.Client). Every method may be called from a tea.Cmd, never
+// from Update.
+type Engine interface {
+	// Snapshot returns the engine's state now.
+	Snapshot() engine.Snapshot
+	// Subscribe returns a channel that receives a value after each change
+	// (coalesced), and the function that ends the subscription.
+	Subscribe() (<-chan struct{}, func())
+	// Decide approves or denies one waiting request.
+	Decide(ctx context.Context, id string, a engine.Approval) error
+	// EngageKillSwitch denies everything waiting and everything new.
+	EngageKillSwitch(ctx context.Context) error
+	// ReleaseKillSwitch lets requests through to the policy again.
+	ReleaseKillSwitch(ctx context.Context) error
+	// SetAway marks the owner away from the consoles, or back.
+	SetAway(ctx context.Context, away bool) error
+	// Activity notes that a person pressed a key here; it must not block.
+	Activity()
+}
+
+var _ Engine = (*engine.Engine)(nil)
