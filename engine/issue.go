@@ -7,6 +7,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/redact"
 	"github.com/ony-dev/ony-tui/engine/verdict"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/ledger"
@@ -30,11 +31,14 @@ type pending struct {
 	done      chan Outcome // buffered 1; written once by finish
 }
 
+// record is the audit entry of an event about p. Its target is the
+// redacted one; the agent's risk hint and the detail pass through the same
+// redaction, since both may carry text from the call.
 func (e *Engine) record(p *pending, kind ledger.Kind, decision, deviceID string, factors []string, step uint64, detail string) ledger.Entry {
 	return ledger.Entry{
 		Kind: kind, RequestID: p.id, SessionID: p.call.SessionID, Harness: p.call.Harness,
-		Action: p.class.Action, Target: p.class.Target, Risk: p.class.Risk.String(), RiskHint: p.call.RiskHint,
-		Decision: decision, DeviceID: deviceID, Factors: factors, RequestDigest: p.digest, Step: step, Detail: detail,
+		Action: p.class.Action, Target: p.class.Target, Risk: p.class.Risk.String(), RiskHint: redact.String(p.call.RiskHint),
+		Decision: decision, DeviceID: deviceID, Factors: factors, RequestDigest: p.digest, Step: step, Detail: redact.String(detail),
 	}
 }
 
@@ -43,6 +47,7 @@ func (e *Engine) record(p *pending, kind ledger.Kind, decision, deviceID string,
 // signed becomes a deny; a deny that cannot be recorded is still sent,
 // because a deny is always safe.
 func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, reason string, kind ledger.Kind, signerKind device.Kind, factors []string, step uint64) {
+	reason = redact.String(reason)
 	signer, serr := e.signer(signerKind)
 	if serr != nil && signerKind != device.KindEngine {
 		e.problem("cannot sign with the %s device (%v): request %s denied", signerKind, serr, p.id)

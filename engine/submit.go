@@ -128,7 +128,7 @@ func (e *Engine) Submit(ctx context.Context, req wire.Request) (*Ticket, error) 
 	p := &pending{
 		id:      id,
 		call:    req.Call,
-		class:   e.opts.Classifier.Classify(&req.Call),
+		class:   e.opts.Classifier.Classify(&req.Call).Redacted(),
 		nonce:   req.Nonce,
 		digest:  req.Call.DigestHex(),
 		arrived: now,

@@ -106,7 +106,7 @@ func TestNavigation(t *testing.T) {
 	at(0)
 	// The detail follows the selection.
 	f.key("down")
-	if !strings.Contains(f.screen(), "git push --force https://dev:****@github.com") {
+	if !strings.Contains(f.screen(), "git push --force https://dev:***@github.com") {
 		t.Fatalf("detail does not show the selected request:\n%s", f.screen())
 	}
 }

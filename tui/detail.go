@@ -8,15 +8,18 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/redact"
 )
 
 // detail shows everything about the selected request in a scrollable
-// viewport. Its content is built in Update when the selection, the request
-// or the width changes, never in View; the command, paths, URL and pattern
-// are shown with secrets masked.
+// viewport. Its content is built in Update when the selection, the request,
+// the width or the reveal state changes, never in View. The agent's text
+// (command, paths, URL, pattern, hint, directories) is shown with secrets
+// masked (package redact) unless the owner revealed them for this request.
 type detail struct {
-	vp  viewport.Model
-	key string // what the content was built for
+	vp     viewport.Model
+	key    string // what the content was built for
+	masked bool   // the content hides a secret (or would, when revealed)
 }
 
 func newDetail() detail {
@@ -36,17 +39,18 @@ func (d *detail) setSize(w, h int) {
 
 // update rebuilds the content if the request, its state or the width
 // changed. A different request starts at the top.
-func (d *detail) update(r *engine.Request, st *Styles, mk *masker) {
+func (d *detail) update(r *engine.Request, st *Styles, reveal bool) {
 	w := d.vp.Width()
 	key := "none|" + strconv.Itoa(w)
 	if r != nil {
-		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w)
+		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w) + "|" + strconv.FormatBool(reveal)
 	}
 	if key == d.key {
 		return
 	}
 	sameRequest := r != nil && strings.HasPrefix(d.key, r.ID+"|")
 	d.key = key
+	d.masked = false
 	if r == nil {
 		d.vp.SetContent(st.Dim.Render("No request selected.") + "\n\n" +
 			st.Dim.Render(strings.Join(wrapText("A approves and D denies the selected request. "+
@@ -54,7 +58,9 @@ func (d *detail) update(r *engine.Request, st *Styles, mk *masker) {
 		d.vp.GotoTop()
 		return
 	}
-	d.vp.SetContent(strings.Join(detailLines(r, st, mk, w), "\n"))
+	lines, masked := detailLines(r, st, reveal, w)
+	d.masked = masked
+	d.vp.SetContent(strings.Join(lines, "\n"))
 	if !sameRequest {
 		d.vp.GotoTop()
 	}
@@ -75,9 +81,22 @@ func needText(n config.Requirement) string {
 	return n.String()
 }
 
-func detailLines(r *engine.Request, st *Styles, mk *masker, w int) []string {
+// detailLines renders a request, with the secrets in the agent's text
+// masked unless reveal is set. masked reports whether anything was (or,
+// revealed, would be) masked.
+func detailLines(r *engine.Request, st *Styles, reveal bool, w int) (out []string, masked bool) {
 	c := &r.Call
-	var out []string
+	hide := func(v string) string {
+		h := redact.String(v)
+		if h == v {
+			return v
+		}
+		masked = true
+		if reveal {
+			return v
+		}
+		return h
+	}
 	field := func(label, value string) {
 		if value == "" {
 			return
@@ -95,7 +114,7 @@ func detailLines(r *engine.Request, st *Styles, mk *masker, w int) []string {
 		var body []string
 		for _, v := range values {
 			if v != "" {
-				body = append(body, wrapText(mk.mask(v), max(8, w-2))...)
+				body = append(body, wrapText(hide(v), max(8, w-2))...)
 			}
 		}
 		if len(body) == 0 {
@@ -118,7 +137,7 @@ func detailLines(r *engine.Request, st *Styles, mk *masker, w int) []string {
 	field("risk", risk)
 	hint := "none claimed"
 	if c.RiskHint != "" {
-		hint = "\"" + c.RiskHint + "\": IGNORED (the agent's own claim never decides)"
+		hint = "\"" + hide(c.RiskHint) + "\": IGNORED (the agent's own claim never decides)"
 	}
 	out = append(out, st.Detail.Label.Render(padRight("agent hint", labelW))+st.Detail.Ignored.Render(clip(hint, max(8, w-labelW))))
 	// What would run comes before where it comes from.
@@ -134,15 +153,15 @@ func detailLines(r *engine.Request, st *Styles, mk *masker, w int) []string {
 		tool += " · mcp " + c.MCPServer + "/" + c.MCPTool
 	}
 	field("tool", tool)
-	field("cwd", c.CWD)
+	field("cwd", hide(c.CWD))
 	if c.ProjectDir != c.CWD {
-		field("project", c.ProjectDir)
+		field("project", hide(c.ProjectDir))
 	}
 	field("request", r.ID)
 	if r.CodeFails > 0 {
 		field("codes", strconv.Itoa(r.CodeFails)+" wrong of "+strconv.Itoa(engine.MaxCodeFailures))
 	}
-	return out
+	return out, masked
 }
 
 func eventSuffix(ev string) string {

@@ -36,6 +36,11 @@ func TestGolden(t *testing.T) {
 			f.key("A")
 			f.typeText("123")
 		}},
+		{name: "revealed", setup: func(f *fixture) {
+			f.busy()
+			f.key("j")
+			f.key("r")
+		}},
 		{name: "too-small", setup: (*fixture).busy, sizes: [][2]int{{40, 10}}},
 	}
 	for _, sc := range scenarios {

@@ -82,6 +82,8 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 		return m.filter.Focus()
 	case key.Matches(k, keys.Reverify):
 		return m.startReverify()
+	case key.Matches(k, keys.Reveal):
+		m.toggleReveal()
 	case key.Matches(k, keys.Dismiss):
 		m.dismiss()
 	case key.Matches(k, keys.Focus):
@@ -175,6 +177,22 @@ func (m *Model) decide(approve bool) tea.Cmd {
 	}
 	m.inflight = r.ID
 	return decideCmd(m.ctx, m.snapper, r, approve, "", m.deps.Label)
+}
+
+// toggleReveal shows or hides the secrets masked in the selected request's
+// details. Only that request is revealed, until the selection moves.
+func (m *Model) toggleReveal() {
+	r, ok := m.queue.current()
+	switch {
+	case !ok:
+		return
+	case m.reveal == r.ID:
+		m.reveal = ""
+		m.setStatus(statusInfo, "secrets masked again")
+	default:
+		m.reveal = r.ID
+		m.setStatus(statusHint, "secrets of this request shown: r masks them again")
+	}
 }
 
 // engageKill engages the kill switch at once.

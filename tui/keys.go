@@ -19,6 +19,7 @@ type KeyMap struct {
 
 	Approve    key.Binding
 	Deny       key.Binding
+	Reveal     key.Binding // show the secrets masked in the selected request
 	KillSwitch key.Binding
 	Away       key.Binding
 	Filter     key.Binding
@@ -50,6 +51,7 @@ func DefaultKeyMap() KeyMap {
 
 		Approve:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve")),
 		Deny:       key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deny")),
+		Reveal:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reveal secrets"), key.WithDisabled()),
 		KillSwitch: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill switch")),
 		Away:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "away")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter session")),
@@ -68,15 +70,18 @@ func DefaultKeyMap() KeyMap {
 }
 
 // ShortHelp is the one-line help under the console, most important first:
-// a narrow terminal drops the tail.
+// a narrow terminal drops the tail. Reveal shows only while the selected
+// request has something masked.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Approve, k.Deny, k.KillSwitch, k.Help, k.Quit, k.Away, k.Filter, k.Reverify}
+	return []key.Binding{k.Approve, k.Deny, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Away, k.Filter, k.Reverify}
 }
 
 // FullHelp is the help overlay, in columns: deciding, moving, the rest.
 func (k KeyMap) FullHelp() [][]key.Binding {
+	reveal := k.Reveal
+	reveal.SetEnabled(true) // listed even when nothing is masked now
 	return [][]key.Binding{
-		{k.Approve, k.Deny, k.KillSwitch, k.Away},
+		{k.Approve, k.Deny, k.KillSwitch, k.Away, reveal},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Focus},
 		{k.Filter, k.Reverify, k.Dismiss, k.Help, k.Quit},
 	}

@@ -94,10 +94,20 @@ func (m *Model) relayout() {
 
 	m.queue.setRows(l.queueRows.h)
 	m.detail.setSize(l.detail.w, l.detail.h-1)
-	if r, ok := m.queue.current(); ok {
-		m.detail.update(&r, &m.styles, m.mask)
+	r, ok := m.queue.current()
+	if !ok || r.ID != m.reveal {
+		m.reveal = "" // revealing is for the request selected when r was pressed
+	}
+	if ok {
+		m.detail.update(&r, &m.styles, m.reveal != "")
 	} else {
-		m.detail.update(nil, &m.styles, m.mask)
+		m.detail.update(nil, &m.styles, false)
+	}
+	m.keys.Reveal.SetEnabled(m.detail.masked)
+	if m.reveal != "" {
+		m.keys.Reveal.SetHelp("r", "hide secrets")
+	} else {
+		m.keys.Reveal.SetHelp("r", "reveal secrets")
 	}
 }
 
@@ -120,6 +130,12 @@ func (m *Model) render() string {
 	title := ""
 	if r, ok := m.queue.current(); ok {
 		title = "waited " + fmtAge(now.Sub(r.Arrived)) + " · denied in " + fmtLeft(r.Deadline.Sub(now))
+		switch {
+		case m.reveal != "":
+			title += " · SECRETS SHOWN"
+		case m.detail.masked:
+			title += " · secrets masked"
+		}
 	}
 	queue := m.queue.view(st, now, l.queue.w, l.queue.h, !m.focusDetail, m.snap.KillSwitch)
 	detail := m.detail.view(st, title, l.detail.w, l.detail.h, m.focusDetail)

@@ -82,7 +82,6 @@ type Model struct {
 	snapper *snapshotter
 	ctx     context.Context // ends when the console quits
 	stop    context.CancelFunc
-	mask    *masker
 
 	keys   KeyMap
 	styles Styles
@@ -105,6 +104,9 @@ type Model struct {
 	filtering   bool
 	showHelp    bool
 	focusDetail bool
+	// reveal is the request whose secrets the owner chose to see; it ends
+	// when the selection moves.
+	reveal string
 
 	status   status
 	errs     []engine.Problem // the console's own errors
@@ -137,7 +139,6 @@ func New(deps Deps) Model {
 		snapper: newSnapshotter(ctx, deps.Engine),
 		ctx:     ctx,
 		stop:    stop,
-		mask:    newMasker(),
 		keys:    DefaultKeyMap(),
 		styles:  st,
 		help:    help.New(),

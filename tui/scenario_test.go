@@ -9,7 +9,9 @@ import (
 )
 
 // busySpecs are waiting requests of every risk from every harness. The
-// first, selected by default, carries a token the detail must mask.
+// first, selected by default, carries a token the detail must mask; the
+// second's classifier puts a password in the target, which the engine
+// must redact before the console sees it.
 func busySpecs() []spec {
 	return []spec{
 		{harness: "claude", session: "sess_claude_prod_api_0427", hint: "low",
@@ -17,7 +19,7 @@ func busySpecs() []spec {
 			class:   engine.Classification{Action: "deploy.production", Title: "Deploy to production", Risk: risk.Critical, Target: "env/production", Matcher: "shell: scripts/deploy.sh production"}},
 		{harness: "codex", session: "019a2c4e-codex-7f3b",
 			command: "git push --force https://dev:hunter2@github.com/acme/api.git main",
-			class:   engine.Classification{Action: "git.push.force", Title: "Force-push to main", Risk: risk.High, Target: "github.com/acme/api main", Matcher: "shell: git push --force"}},
+			class:   engine.Classification{Action: "git.push.force", Title: "Force-push to main", Risk: risk.High, Target: "https://dev:hunter2@github.com/acme/api.git main", Matcher: "shell: git push --force"}},
 		{harness: "cursor", session: "cursor-b81f",
 			command: `mysql -u root -pS3cr3tPass -h db.prod.internal -e "DROP TABLE users"`,
 			class:   engine.Classification{Action: "db.drop", Title: "Drop a production table", Risk: risk.Critical, Target: "db.prod.internal/users", Matcher: "shell: mysql DROP"}},

@@ -34,11 +34,13 @@ type PartJSON struct {
 // Explain writes how c was classified: the action, title, risk, target
 // and the rule that decided, then one line per simple command when a shell
 // command has more than one. With asJSON it writes an Explanation object
-// and a newline. call may be nil.
+// and a newline. call may be nil. Secrets in the classification are masked
+// (Classification.Redacted).
 func Explain(w io.Writer, c Classification, call *wire.ToolCall, asJSON bool) error {
 	if !c.Risk.Valid() {
 		return fmt.Errorf("explaining classification: invalid risk %d", uint8(c.Risk))
 	}
+	c = c.Redacted()
 	if asJSON {
 		e := Explanation{Action: c.Action, Title: c.Title, Risk: c.Risk, Target: c.Target, Matcher: c.Matcher}
 		if call != nil {

@@ -1,0 +1,148 @@
+package redact
+
+import (
+	"math"
+	"strings"
+)
+
+// runChar reports the characters of a base64 or hex run.
+func runChar(c byte) bool { return isAlnum(c) || c == '+' || c == '/' || c == '_' || c == '-' }
+
+// runs masks long random-looking runs no other pass explained: hex of 32
+// digits or more (except lowercase runs of exactly 40 or 64, the commit and
+// content hashes a target often names), and base64 of 32 characters or
+// more that mixes cases and digits with high entropy. In a path only such
+// a segment is masked. What the other passes masked separates runs. When
+// the text was cut, a shorter random run at its very end is masked too.
+func (x *scan) runs() {
+	s := x.s
+	k := 0
+	var found []span
+	for i := 0; i < len(s); {
+		if x.masked(i, &k) {
+			i = x.spans[k].b
+			continue
+		}
+		if !runChar(s[i]) {
+			i++
+			continue
+		}
+		a := i
+		for i < len(s) && runChar(s[i]) && !x.masked(i, &k) {
+			i++
+		}
+		b := i
+		for b < len(s) && s[b] == '=' && !x.masked(b, &k) {
+			b++ // base64 padding
+		}
+		found = x.checkRun(found, a, i, b)
+		i = b
+	}
+	x.spans = append(x.spans, found...)
+}
+
+// checkRun checks the run s[a:e] (padding up to b) and adds what to mask.
+func (x *scan) checkRun(found []span, a, e, b int) []span {
+	s := x.s
+	run := s[a:e]
+	tail := x.cut && b == len(s)
+	if len(run) < 32 && !(tail && len(run) >= 12) {
+		return found
+	}
+	if strings.IndexByte(run, '/') < 0 {
+		if secretRun(run, tail) {
+			found = append(found, span{a, b})
+		}
+		return found
+	}
+	// A path or URL: mask only its secret-looking segments, or the whole
+	// run when it is base64 rather than a path.
+	changed := false
+	for off := 0; off < len(run); {
+		n := strings.IndexByte(run[off:], '/')
+		if n < 0 {
+			n = len(run) - off
+		}
+		last := off+n == len(run)
+		if secretRun(run[off:off+n], tail && last) {
+			end := a + off + n
+			if last {
+				end = b
+			}
+			found = append(found, span{a + off, end})
+			changed = true
+		}
+		off += n + 1
+	}
+	if !changed && run[0] != '/' && !pathWords(run) && secretRun(run, tail) {
+		found = append(found, span{a, b})
+	}
+	return found
+}
+
+// pathWords reports whether a path has a lowercase word of three letters
+// or more as a segment, as paths and host names have and base64 rarely
+// does.
+func pathWords(run string) bool {
+	for seg := range strings.SplitSeq(run, "/") {
+		if len(seg) >= 3 && strings.Trim(seg, "abcdefghijklmnopqrstuvwxyz") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// secretRun reports a random-looking run: hex of 32 digits or more (but
+// not a lowercase commit or content hash of 40 or 64), or base64 of 32 or
+// more mixing upper case, lower case and digits with an entropy of 4 bits
+// a character or more. A run cut at the end of a text counts from 12
+// characters.
+func secretRun(run string, cut bool) bool {
+	core := strings.Trim(run, "-_")
+	minLen, minEntropy := 32, 4.0
+	if cut {
+		minLen, minEntropy = 12, 3.0
+	}
+	if len(core) < minLen {
+		return false
+	}
+	hex, lowerHex := true, true
+	var upper, lower, digit bool
+	for i := 0; i < len(core); i++ {
+		switch c := core[i]; {
+		case isDigit(c):
+			digit = true
+		case c >= 'a' && c <= 'f':
+			lower = true
+		case c >= 'A' && c <= 'F':
+			upper, lowerHex = true, false
+		case isLower(c):
+			lower, hex, lowerHex = true, false, false
+		case isUpper(c):
+			upper, hex, lowerHex = true, false, false
+		default:
+			hex, lowerHex = false, false
+		}
+	}
+	if hex && len(core) >= 16 {
+		return !(lowerHex && (len(core) == 40 || len(core) == 64) && !cut)
+	}
+	return upper && lower && digit && entropy(core) >= minEntropy
+}
+
+// entropy is the Shannon entropy of s in bits per byte.
+func entropy(s string) float64 {
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	n := float64(len(s))
+	var h float64
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
