@@ -72,7 +72,10 @@ func secretShapes() []func(r *rand.Rand) planted {
 			name := []string{"access_token", "token", "api_key", "sig", "code", "password", "client_secret"}[r.IntN(7)]
 			return one("https://api.example.com/x?page=1&"+name+"="+s+"&y=2", s)
 		},
-		func(r *rand.Rand) planted { s := randomOf(r, alnum, 16); return one("https://app.example.com/cb#id_token="+s, s) },
+		func(r *rand.Rand) planted {
+			s := randomOf(r, alnum, 16)
+			return one("https://app.example.com/cb#id_token="+s, s)
+		},
 		func(r *rand.Rand) planted {
 			s := randomOf(r, alnum, 12+r.IntN(12))
 			name := []string{"PGPASSWORD", "GITHUB_TOKEN", "API_KEY", "DB_SECRET", "MYSQL_PWD", "aws_secret_access_key"}[r.IntN(6)]
@@ -177,7 +180,6 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
-
 
 // TestEveryShapeAlone plants each shape in a plain command, as a quick
 // check that does not need the fuzzer.
