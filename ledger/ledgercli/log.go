@@ -235,8 +235,9 @@ func (l *lister) print(x listed) {
 			status, reason = "unverified", ""
 		}
 	}
+	secret := redactEntry(&x.e)
 	if l.opts.JSON {
-		b, _ := json.Marshal(logJSON{Schema: LogSchema, Entry: x.e, Status: status, Reason: reason, Message: msg})
+		b, _ := json.Marshal(logJSON{Schema: LogSchema, Entry: x.e, Status: status, Reason: reason, Message: msg, SecretSuspected: secret})
 		l.out.Write(append(b, '\n'))
 		return
 	}
@@ -249,6 +250,9 @@ func (l *lister) print(x listed) {
 	}
 	if reason != "" {
 		fields = append(fields, "("+reason+")")
+	}
+	if secret {
+		fields = append(fields, "(secret suspected: rotate it)")
 	}
 	fmt.Fprintln(l.out, strings.Join(fields, "  "))
 }

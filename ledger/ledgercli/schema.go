@@ -81,4 +81,8 @@ type logJSON struct {
 	Status  string `json:"status"` // ok, tampered, unverified
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`
+	// SecretSuspected marks an entry, recorded before targets were
+	// redacted, whose target, detail or risk hint holds a secret; those
+	// fields are printed redacted.
+	SecretSuspected bool `json:"secret_suspected,omitempty"`
 }
