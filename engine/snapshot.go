@@ -10,8 +10,13 @@ import (
 
 // Request is a waiting request as the console shows it.
 type Request struct {
-	ID        string
-	Call      wire.ToolCall
+	ID string
+	// Call is the tool call exactly as the hook sent it: it may hold
+	// secrets. Show it only through redact.String (the console masks it
+	// unless the owner reveals it); never record or speak it.
+	Call wire.ToolCall
+	// Class is the redacted classification (Classification.Redacted):
+	// what may be shown, recorded, signed and spoken.
 	Class     Classification
 	Need      config.Requirement
 	Arrived   time.Time

@@ -87,12 +87,28 @@ type scan struct {
 }
 
 // run applies every pass and leaves x.spans sorted, merged and disjoint.
+// A pass that needs a character the text does not have is skipped: most
+// targets hold no secret, and these checks are cheap.
 func (x *scan) run() {
-	x.pem()
-	x.urls()
-	x.pairs()
-	x.headers()
-	x.words()
+	s := x.s
+	eq := strings.IndexByte(s, '=') >= 0
+	colon := strings.IndexByte(s, ':') >= 0
+	dash := strings.IndexByte(s, '-') >= 0
+	if dash {
+		x.pem()
+	}
+	if colon || strings.IndexByte(s, '/') >= 0 {
+		x.urls()
+	}
+	if eq || colon {
+		x.pairs()
+	}
+	if colon {
+		x.headers()
+	}
+	if dash || eq || colon || strings.Contains(s, "set") || strings.Contains(s, "config") || strings.Contains(s, "login") {
+		x.words()
+	}
 	x.tokens()
 	x.merge()
 	x.runs()
