@@ -194,7 +194,7 @@ func (x *scan) word(start, end int, sc *scope, outer byte) (int, pend) {
 			x.value(a, b)
 			return next, pendNone
 		}
-	case *sc&scSetter != 0 && !strings.ContainsAny(w, "=:/") && secretName(bare, kindVar):
+	case *sc&scSetter != 0 && plainName(w) && secretName(w, kindVar):
 		return end, pendValue
 	}
 	return end, pendNone
@@ -277,6 +277,20 @@ func bareWord(w string) string {
 		w = w[k+1:]
 	}
 	return w
+}
+
+// plainName reports a word that can be a variable or setting name:
+// letters, digits, _, . and -, starting with a letter or _.
+func plainName(w string) bool {
+	if w == "" || !(isUpper(w[0]) || isLower(w[0]) || w[0] == '_') {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !isNameChar(w[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func allLower(s string) bool {
