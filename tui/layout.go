@@ -237,6 +237,7 @@ func (m *Model) helpBox(w int) string {
 		"Enter, space and lowercase a/d never decide. Critical requests also need the 6-digit code.",
 		"K engages the kill switch at once, from any screen; releasing it takes K, then y.",
 		"When the selected request leaves the queue, the next A or D only confirms the new selection.",
+		"Secrets in a request's command, paths and URL are masked; r reveals them for the selected request until the selection moves.",
 		"Mouse: click a request to select it; the wheel scrolls the pane under the pointer.",
 	}
 	inner := max(20, min(76, w-6))
