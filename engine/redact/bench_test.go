@@ -2,6 +2,7 @@ package redact
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +36,18 @@ func BenchmarkAdversarial(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkDenseCommand redacts a 60 KiB command dense with secrets.
+func BenchmarkDenseCommand(b *testing.B) {
+	unit := `curl -fsS -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl" ` +
+		`"https://deploy:hunter2@api.example.com/v1/x?access_token=abc123&page=2" -o out.json && ` +
+		`PGPASSWORD=pw psql -h db -c 'select 1' && git push https://u:` + ghToken + `@github.com/o/r main; `
+	in := strings.Repeat(unit, (60<<10)/len(unit))
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		String(in)
 	}
 }

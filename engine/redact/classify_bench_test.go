@@ -112,3 +112,37 @@ func BenchmarkRedactCorpusClassifications(b *testing.B) {
 		_ = redact.String(texts[k+2])
 	}
 }
+
+// BenchmarkRedactVsClassifyLong does the same for one long command (60 KiB,
+// near the taxonomy's 64 KiB limit) dense with secrets of every kind: the
+// engine redacts its classification, the console all of the command to
+// display it.
+func BenchmarkRedactVsClassifyLong(b *testing.B) {
+	tx, _ := corpusCalls(b)
+	unit := `curl -fsS -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl" ` +
+		`"https://deploy:hunter2@api.example.com/v1/x?access_token=abc123&page=2" -o out.json && ` +
+		`PGPASSWORD=pw psql -h db -c 'select 1' && git push https://u:ghp_R8xQ2mVb7LkP9sT4wZ1yH6jN3cF5dA0eG8uI@github.com/o/r main; `
+	var sb strings.Builder
+	for sb.Len()+len(unit) < 60<<10 {
+		sb.WriteString(unit)
+	}
+	c := &wire.ToolCall{Harness: "claude", Event: "PreToolUse", ToolName: "Bash", Kind: wire.KindShell,
+		Command: sb.String(), CWD: "/home/agentdev/src/webapp", ProjectDir: "/home/agentdev/src/webapp"}
+	var cls, eng, con time.Duration
+	b.SetBytes(int64(len(c.Command)))
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		r := tx.Classify(c)
+		t1 := time.Now()
+		_ = redact.String(r.Title)
+		_ = redact.String(r.Target)
+		_ = redact.String(r.Matcher)
+		t2 := time.Now()
+		_ = redact.String(c.Command)
+		t3 := time.Now()
+		cls, eng, con = cls+t1.Sub(t0), eng+t2.Sub(t1), con+t3.Sub(t2)
+	}
+	b.ReportMetric(float64(eng)/float64(cls), "engine-redact/classify")
+	b.ReportMetric(float64(con)/float64(cls), "command-redact/classify")
+}

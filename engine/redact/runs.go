@@ -5,8 +5,25 @@ import (
 	"strings"
 )
 
-// runChar reports the characters of a base64 or hex run.
-func runChar(c byte) bool { return isAlnum(c) || c == '+' || c == '/' || c == '_' || c == '-' }
+// runChar reports the characters of a base64 or hex run: A-Z a-z 0-9 + / _ -.
+func runChar(c byte) bool { return inSet(c, runLo, runHi) }
+
+// Byte sets as two 64-bit masks (bytes 0-63 and 64-127).
+const (
+	runLo = 1<<'+' | 1<<'-' | 1<<'/' | 0x3ff<<'0'                   // + - / 0-9
+	runHi = 0x3ffffff<<('A'-64) | 1<<('_'-64) | 0x3ffffff<<('a'-64) // A-Z _ a-z
+)
+
+// inSet reports whether c is in the byte set (lo, hi).
+func inSet(c byte, lo, hi uint64) bool {
+	switch {
+	case c < 64:
+		return lo>>c&1 != 0
+	case c < 128:
+		return hi>>(c-64)&1 != 0
+	}
+	return false
+}
 
 // runs masks long random-looking runs no other pass explained: hex of 32
 // digits or more (except lowercase runs of exactly 40 or 64, the commit and

@@ -165,6 +165,11 @@ func keptPrefix(v string) int {
 	return 0
 }
 
+// tokenStarts is the set of the first letters of the token shapes, JWTs
+// and "bearer" (bytes 64-127).
+const tokenStarts = 1<<('A'-64) | 1<<('B'-64) | 1<<('G'-64) | 1<<('S'-64) | 1<<('b'-64) | 1<<('d'-64) | 1<<('e'-64) |
+	1<<('g'-64) | 1<<('h'-64) | 1<<('l'-64) | 1<<('n'-64) | 1<<('p'-64) | 1<<('r'-64) | 1<<('s'-64) | 1<<('w'-64) | 1<<('x'-64)
+
 // boundary reports whether a token may start at s[i].
 func boundary(s string, i int) bool { return i == 0 || !isAlnum(s[i-1]) }
 
@@ -173,11 +178,12 @@ func boundary(s string, i int) bool { return i == 0 || !isAlnum(s[i-1]) }
 func (x *scan) tokens() {
 	s := x.s
 	for i := 0; i < len(s); i++ {
-		if !boundary(s, i) {
+		c := s[i]
+		if !inSet(c, 0, tokenStarts) || !boundary(s, i) {
 			continue
 		}
 		var end int
-		switch c := s[i]; {
+		switch {
 		case c == 'e':
 			end = x.jwt(i)
 		case c == 'b' || c == 'B':
