@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // leakyClassifier puts the call's command, secret and all, in the title,
 // target and matcher, as a taxonomy rule templated from free text would.
-type leakyClassifier struct{ risk string }
+type leakyClassifier struct{ risk risk.Level }
 
 func (l leakyClassifier) Classify(c *wire.ToolCall) Classification {
 	return Classification{Action: "git.push", Title: "Push " + c.Command, Risk: l.risk, Target: c.Command, Matcher: "shell: " + c.Command}
@@ -24,9 +26,9 @@ func (l leakyClassifier) Classify(c *wire.ToolCall) Classification {
 func TestEngineKeepsOnlyRedactedClassifications(t *testing.T) {
 	const secret = "R8xQ2mVb7LkP9sT4wZ1yH6jN3cF5dA0eG8uI"
 	cmd := "git push https://dev:ghp_" + secret + "@github.com/acme/api.git main"
-	for _, risk := range []string{"low", "high", "critical"} {
-		t.Run(risk, func(t *testing.T) {
-			f := newFixture(t, func(o *Options) { o.Classifier = leakyClassifier{risk} })
+	for _, r := range []risk.Level{risk.Low, risk.High, risk.Critical} {
+		t.Run(r.String(), func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { o.Classifier = leakyClassifier{r} })
 			req := request(cmd)
 			req.Call.RiskHint = "low, token ghp_" + secret
 			tk, err := f.eng.Submit(context.Background(), req)
@@ -55,7 +57,7 @@ func TestEngineKeepsOnlyRedactedClassifications(t *testing.T) {
 				t.Errorf("verdict target %q, ticket %q", v.Target, tk.Class.Target)
 			}
 			f.j.mu.Lock()
-			recs := append([]Record(nil), f.j.recs...)
+			recs := append([]ledger.Entry(nil), f.j.recs...)
 			f.j.mu.Unlock()
 			if len(recs) == 0 {
 				t.Fatal("nothing recorded")

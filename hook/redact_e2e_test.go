@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/internal/app"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 
@@ -21,8 +22,8 @@ func TestSecretsStayOutEndToEnd(t *testing.T) {
 	const gh = "ghp_R8xQ2mVb7LkP9sT4wZ1yH6jN3cF5dA0eG8uI"
 	// Everything is decided at once: high is allowed, critical is denied
 	// (no code device).
-	home := newHome(t, "policy:\n  high: auto\n")
-	srv := serveB(t, home)
+	home := e2e.NewHome(t, "policy:\n  high: auto\n")
+	srv := e2e.StartServe(t, bin, home)
 	bash := func(cmd string) string {
 		b, _ := json.Marshal(cmd)
 		return `{"session_id":"s1","cwd":"/work/proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":` + string(b) + `}}`
@@ -50,11 +51,12 @@ func TestSecretsStayOutEndToEnd(t *testing.T) {
 		}
 	}
 	for _, in := range stdins {
-		r := runHook(t, home, "claude", in)
-		decision(t, "claude", r)
-		check("the hook's answer", r.stdout+r.stderr)
+		r := e2e.Hook(t, bin, home, "claude", in)
+		e2e.Decision(t, "claude", r)
+		check("the hook's answer", r.Stdout+r.Stderr)
 	}
-	stopServe(srv)
+	srv.Stop()
+	check("the hook's log", hookLog(t, home))
 
 	out, err := exec.Command(bin, "log", "--home", home, "--json").CombinedOutput()
 	if err != nil {
@@ -90,8 +92,8 @@ func TestSecretsStayOutEndToEnd(t *testing.T) {
 // marks the entry and prints it redacted, and verify still passes.
 func TestLogMarksOldSecretsEndToEnd(t *testing.T) {
 	const gh = "ghp_R8xQ2mVb7LkP9sT4wZ1yH6jN3cF5dA0eG8uI"
-	home := newHome(t, "")
-	stopServe(serveB(t, home)) // creates the ledger, keys and checkpoints
+	home := e2e.NewHome(t, "")
+	e2e.StartServe(t, bin, home).Stop() // creates the ledger, keys and checkpoints
 	l, err := paths.Resolve(home, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

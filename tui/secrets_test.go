@@ -11,12 +11,12 @@ import (
 	"testing"
 
 	"github.com/ony-dev/ony-tui/engine"
-	"github.com/ony-dev/ony-tui/engine/app"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/taxonomy"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook/harness"
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 	"github.com/ony-dev/ony-tui/ledger/ledgercli"
 )
