@@ -118,7 +118,8 @@ func wordClass(w string, kind nameKind) wordKind {
 // accesstoken, clientsecret, xapikey, storepass, ...
 func secretSuffix(joined string) bool {
 	for _, suf := range [...]string{"password", "passwd", "passphrase", "token", "secret", "apikey",
-		"secretkey", "accesskey", "storepass", "keypass", "sshpass", "signature", "credentials"} {
+		"secretkey", "accesskey", "accountkey", "masterkey", "sharedkey", "storepass", "keypass", "sshpass", "signature",
+		"credentials"} {
 		if strings.HasSuffix(joined, suf) {
 			return true
 		}

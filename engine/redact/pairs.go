@@ -89,6 +89,9 @@ func (x *scan) pair(p int, outer byte) int {
 		if v < len(s) && (s[v] == '/' || s[v] == ':') {
 			return 0 // a scheme, a drive, a C++ scope, an IPv6 address
 		}
+		if start >= 3 && s[start-3:start] == "://" {
+			return 0 // user:password@ in a URL: see urls
+		}
 		for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
 			v++
 		}

@@ -4,7 +4,7 @@ import "strings"
 
 // scope marks the commands seen in the current pipeline stage whose own
 // options carry secrets.
-type scope uint16
+type scope uint32
 
 const (
 	scMySQL    scope = 1 << iota // mysql and its tools: -p<password>
@@ -19,17 +19,23 @@ const (
 	scVault                      // vault: login TOKEN, k=v values
 	scSecrets                    // a secrets command: every k=v value, gh secret set -b/--body
 	scSetter                     // set, setenv, config: NAME value
+	scZip                        // zip, unzip: -P password
+	sc7z                         // 7z: -p<password>
+	scSQLCmd                     // sqlcmd, bcp: -P password
+	scLDAP                       // ldapsearch and the other OpenLDAP tools: -w password
+	scSMB                        // smbclient, rpcclient, smbmap: -U user%password
 )
 
 // pend says what the next word is.
 type pend uint8
 
 const (
-	pendNone  pend = iota
-	pendValue      // a secret
-	pendColon      // user:secret
-	pendPair       // key=secret
-	pendToken      // a secret, unless it is an option (vault login TOKEN)
+	pendNone    pend = iota
+	pendValue        // a secret
+	pendColon        // user:secret
+	pendPair         // key=secret
+	pendToken        // a secret, unless it is an option (vault login TOKEN)
+	pendPercent      // user%secret
 )
 
 // programScope returns the scope a command word opens.
@@ -51,8 +57,18 @@ func programScope(w string, sc scope) scope {
 		return scRedis
 	case "mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport", "mongostat", "mongotop", "mongofiles":
 		return scMongo
-	case "docker", "podman", "nerdctl", "buildah", "skopeo", "oras", "helm", "crane", "regctl", "finch":
+	case "docker", "podman", "nerdctl", "buildah", "skopeo", "oras", "helm", "crane", "regctl", "finch", "az":
 		return scRegistry
+	case "zip", "unzip", "zipcloak":
+		return scZip
+	case "7z", "7za", "7zr":
+		return sc7z
+	case "sqlcmd", "bcp":
+		return scSQLCmd
+	case "ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldappasswd", "ldapwhoami", "ldapcompare", "ldapmodrdn", "ldapexop":
+		return scLDAP
+	case "smbclient", "rpcclient", "smbmap", "smbcacls", "net":
+		return scSMB
 	case "login":
 		if sc&scRegistry != 0 {
 			return scLogin
@@ -149,6 +165,10 @@ func (x *scan) pendingValue(i int, p pend, outer byte) int {
 		if e := strings.IndexByte(x.s[a:b], '='); e >= 0 {
 			x.value(a+e+1, b)
 		}
+	case pendPercent:
+		if e := strings.IndexByte(x.s[a:b], '%'); e >= 0 {
+			x.value(a+e+1, b)
+		}
 	default:
 		x.value(a, b)
 	}
@@ -243,10 +263,14 @@ func (x *scan) option(start, end int, sc scope, outer byte) (int, pend) {
 	letter := short[0]
 	at := start + 2
 	switch {
-	case sc&scMySQL != 0 && letter == 'p':
+	case sc&scMySQL != 0 && letter == 'p', sc&sc7z != 0 && letter == 'p':
 		if at < end {
 			return attached(at, pendValue) // -p alone prompts
 		}
+	case sc&(scZip|scSQLCmd) != 0 && letter == 'P', sc&scLDAP != 0 && letter == 'w':
+		return attached(at, pendValue)
+	case sc&scSMB != 0 && letter == 'U':
+		return attached(at, pendPercent)
 	case sc&(scSSHPass|scMongo|scLogin) != 0 && letter == 'p',
 		sc&scKeygen != 0 && (letter == 'N' || letter == 'P'),
 		sc&scRedis != 0 && letter == 'a',
