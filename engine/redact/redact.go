@@ -106,12 +106,14 @@ func (x *scan) run() {
 	if colon {
 		x.headers()
 	}
-	if dash || eq || colon || strings.Contains(s, "set") || strings.Contains(s, "config") || strings.Contains(s, "login") {
-		x.words()
+	if dash || eq || colon || strings.IndexByte(s, ' ') >= 0 {
+		x.words() // options, assignments, or command words (setenv NAME value)
 	}
 	x.tokens()
 	x.merge()
-	x.runs()
+	if len(s) >= 32 || x.cut && len(s) >= 12 {
+		x.runs() // shorter text has no run long enough
+	}
 	x.merge()
 }
 

@@ -161,6 +161,9 @@ func TestString(t *testing.T) {
 		"private key one line":  {"printf -- '-----BEGIN RSA PRIVATE KEY----- MIIEpAIBAAKCAQEA -----END RSA PRIVATE KEY-----'", "printf -- '-----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY-----'"},
 		"unterminated key":      {"cat <<EOF\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA", "cat <<EOF\n-----BEGIN RSA PRIVATE KEY-----***"},
 		"pgp private key":       {"-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF\n-----END PGP PRIVATE KEY BLOCK-----", "-----BEGIN PGP PRIVATE KEY BLOCK-----***-----END PGP PRIVATE KEY BLOCK-----"},
+		"overlapping begin":     {"-----BEGIN -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----", "-----BEGIN -----BEGIN EC PRIVATE KEY-----***-----END EC PRIVATE KEY-----"},
+		"key line alone":        {"echo OFgK8fSKofcYh/Uhni5z+z9hxsBuUn4e/I1NNJwHA1FHMLDRvCbPOhnxxJkI/fpj", "echo ***"},
+		"mixed-case path kept":  {"cat src/components/ExampleProject2/Button", "cat src/components/ExampleProject2/Button"},
 		"certificate kept":      {"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
 		"token cut":             {"git push https://x.example/" + ghToken[:10] + "…", "git push https://x.example/ghp_***…"},
 

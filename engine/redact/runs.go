@@ -91,22 +91,34 @@ func (x *scan) checkRun(found []span, a, e, b int) []span {
 		}
 		off += n + 1
 	}
-	if !changed && run[0] != '/' && !pathWords(run) && secretRun(run, tail) {
+	if !changed && run[0] != '/' && (strings.IndexByte(run, '+') >= 0 || !mostlyWords(run)) && secretRun(run, tail) {
 		found = append(found, span{a, b})
 	}
 	return found
 }
 
-// pathWords reports whether a path has a lowercase word of three letters
-// or more as a segment, as paths and host names have and base64 rarely
-// does.
-func pathWords(run string) bool {
+// mostlyWords reports whether at least half the segments of a path are
+// lowercase words (letters, digits, - and _), as paths and host names have
+// and base64 rarely does.
+func mostlyWords(run string) bool {
+	words, segs := 0, 0
 	for seg := range strings.SplitSeq(run, "/") {
-		if len(seg) >= 3 && strings.Trim(seg, "abcdefghijklmnopqrstuvwxyz") == "" {
-			return true
+		if seg == "" {
+			continue
+		}
+		segs++
+		word := true
+		for i := 0; i < len(seg); i++ {
+			if isUpper(seg[i]) || seg[i] == '+' {
+				word = false
+				break
+			}
+		}
+		if word {
+			words++
 		}
 	}
-	return false
+	return 2*words >= segs
 }
 
 // secretRun reports a random-looking run: hex of 32 digits or more (but

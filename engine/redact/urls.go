@@ -26,7 +26,7 @@ func (x *scan) pem() {
 			body++
 		}
 		if !secret {
-			i = body
+			i = a // a BEGIN may start inside this one's dashes
 			continue
 		}
 		k := strings.Index(s[body:], end)
