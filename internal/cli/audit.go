@@ -64,9 +64,15 @@ func newLogCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "List audit ledger entries with their verification status",
+		Long: `Lists the ledger's entries, verifying every one from the first whatever the
+filters. An entry an older version recorded with a secret in its target,
+detail or hint is printed redacted and marked "secret suspected"
+("secret_suspected": true with --json): rotate that secret (README). The
+ledger itself is never rewritten.`,
 		Example: `  ony-tui log --limit 20
   ony-tui log --since 2h --decision deny
-  ony-tui log --json --follow | jq .`,
+  ony-tui log --json --follow | jq .
+  ony-tui log --json | jq 'select(.secret_suspected)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.layout()
