@@ -106,8 +106,9 @@ func (x *scan) run() {
 	if colon {
 		x.headers()
 	}
-	if dash || eq || colon || strings.IndexByte(s, ' ') >= 0 {
-		x.words() // options, assignments, or command words (setenv NAME value)
+	if dash || eq || strings.Contains(s, "pass:") || strings.Contains(s, "set") || strings.Contains(s, "config") ||
+		strings.Contains(s, "login") {
+		x.words() // options, k=v, or the command words that take a secret (setenv NAME value)
 	}
 	x.tokens()
 	x.merge()
