@@ -8,19 +8,23 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/ony-dev/ony-tui/engine/paths"
 )
 
-// readPrivateFile reads a file that must be a regular file owned by this
-// user and not accessible to group or others. Hex key files are decoded.
-func readPrivateFile(path string, limit int64) ([]byte, error) {
-	b, _, err := readPrivateFileIdent(path, limit)
+// readFile reads a key file, which must be a regular file owned by the
+// registry's owner and not accessible to group or others. Hex key files are
+// decoded.
+func (r *Registry) readFile(path string, limit int64) ([]byte, error) {
+	b, _, err := r.readFileIdent(path, limit, false)
 	return b, err
 }
 
-// readPrivateFileIdent is readPrivateFile that also returns the identity of
-// the file it read, taken from the open descriptor, so it names exactly the
-// bytes returned even if the path is renamed over meanwhile.
-func readPrivateFileIdent(path string, limit int64) ([]byte, fileIdent, error) {
+// readFileIdent is readFile that also returns the identity of the file it
+// read, taken from the open descriptor, so it names exactly the bytes
+// returned even if the path is renamed over meanwhile. A readable file
+// (shared) may be readable by group and others, never writable by them.
+func (r *Registry) readFileIdent(path string, limit int64, readable bool) ([]byte, fileIdent, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fileIdent{}, err
@@ -38,11 +42,17 @@ func readPrivateFileIdent(path string, limit int64) ([]byte, fileIdent, error) {
 		return nil, fileIdent{}, fmt.Errorf("%s: no stat data", path)
 	}
 	id := fileIdent{ino: st.Ino, size: uint64(st.Size), mtime: st.Mtim.Nano()}
-	if int(st.Uid) != os.Getuid() {
-		return nil, fileIdent{}, fmt.Errorf("%s is owned by uid %d, not you: refusing it", path, st.Uid)
+	if int(st.Uid) != r.access.Owner {
+		if r.access.Owner == os.Getuid() {
+			return nil, fileIdent{}, fmt.Errorf("%s is owned by uid %d, not you: refusing it", path, st.Uid)
+		}
+		return nil, fileIdent{}, fmt.Errorf("%s is owned by uid %d, not by the engine's user (uid %d): refusing it", path, st.Uid, r.access.Owner)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fileIdent{}, fmt.Errorf("%s has mode %04o: run chmod 600 %s", path, fi.Mode().Perm(), path)
+	switch perm := fi.Mode().Perm(); {
+	case readable && perm&0o022 != 0:
+		return nil, fileIdent{}, fmt.Errorf("%s has mode %04o: others could change it; run chmod 640 %s", path, perm, path)
+	case !readable && perm&0o077 != 0:
+		return nil, fileIdent{}, fmt.Errorf("%s has mode %04o: run chmod 600 %s", path, perm, path)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -65,6 +75,23 @@ func readPrivateFileIdent(path string, limit int64) ([]byte, fileIdent, error) {
 // temporary file in the same directory, fsync, rename, fsync of the
 // directory.
 func writePrivateFile(path string, data []byte) error {
+	return writeFile(path, data, 0o600, -1)
+}
+
+// writeSharedFile writes the registry of a system install: like
+// writePrivateFile, with mode 0640 and the group of its directory (the
+// hook's group), so the hook can read the public keys.
+func writeSharedFile(path string, data []byte) error {
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Dir(path), &st); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return writeFile(path, data, paths.SystemRegistryMode, int(st.Gid))
+}
+
+// writeFile writes data to path atomically with mode, and group gid unless
+// it is negative.
+func writeFile(path string, data []byte, mode os.FileMode, gid int) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -72,7 +99,13 @@ func writePrivateFile(path string, data []byte) error {
 	}
 	name := tmp.Name()
 	defer os.Remove(name) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
+	if gid >= 0 {
+		if err := tmp.Chown(-1, gid); err != nil {
+			tmp.Close()
+			return fmt.Errorf("writing %s: giving it group %d: %w", path, gid, err)
+		}
+	}
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

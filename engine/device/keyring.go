@@ -1,10 +1,6 @@
 package device
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -42,19 +38,11 @@ func (k keyring) Key(id string) (*verdict.Key, error) {
 		}
 		key.Secret = secret
 	case verdict.ECDSAP256SHA256:
-		der, err := hex.DecodeString(d.PublicKey)
+		pub, err := k.r.publicKey(d)
 		if err != nil {
-			return nil, fmt.Errorf("device %s: public key is not hex", id)
+			return nil, err
 		}
-		pub, err := x509.ParsePKIXPublicKey(der)
-		if err != nil {
-			return nil, fmt.Errorf("device %s: parsing public key: %w", id, err)
-		}
-		ec, ok := pub.(*ecdsa.PublicKey)
-		if !ok || ec.Curve != elliptic.P256() {
-			return nil, fmt.Errorf("device %s: public key is not ECDSA P-256", id)
-		}
-		key.Public = ec
+		key.Public = pub
 	default:
 		return nil, fmt.Errorf("device %s does not sign verdicts", id)
 	}

@@ -36,6 +36,7 @@ type Registry struct {
 	file    string
 	keysDir string
 	now     func() time.Time
+	access  Access
 
 	// The parsed file and the secrets read from it are kept while the
 	// file's identity (inode, size, modification time) is unchanged. Every
@@ -45,6 +46,7 @@ type Registry struct {
 	cached  *registryFile
 	ident   fileIdent
 	secrets map[string][]byte
+	publics map[string]*ecdsa.PublicKey
 }
 
 type fileIdent struct {
@@ -52,13 +54,35 @@ type fileIdent struct {
 	mtime     int64
 }
 
-// Open returns the registry stored at file with keys in keysDir. Nothing is
-// read until a method needs it. now may be nil for time.Now.
+// Open returns the registry stored at file with keys in keysDir, both
+// private to this user. Nothing is read until a method needs it. now may be
+// nil for time.Now.
 func Open(file, keysDir string, now func() time.Time) *Registry {
+	return OpenWith(file, keysDir, now, Access{Owner: os.Getuid()})
+}
+
+// Access says who owns a registry and who may read it.
+type Access struct {
+	// Owner is the uid that must own the registry file and the key files:
+	// this process's for the per-user layout and for the engine of a system
+	// install; the engine's user for the hook of a system install.
+	Owner int
+	// Shared is the registry of a system install: the registry file is
+	// readable by its directory's group (the hook's), so it holds public
+	// data only. The console, engine and phone devices then sign with
+	// ECDSA P-256 keys kept in the keys directory, which only the engine's
+	// user can read, and the hook verifies them with the public keys in the
+	// registry. HMAC devices are refused: nobody but the engine could
+	// verify them.
+	Shared bool
+}
+
+// OpenWith is Open with explicit access rules.
+func OpenWith(file, keysDir string, now func() time.Time, a Access) *Registry {
 	if now == nil {
 		now = time.Now
 	}
-	return &Registry{file: file, keysDir: keysDir, now: now}
+	return &Registry{file: file, keysDir: keysDir, now: now, access: a}
 }
 
 // List returns every device, revoked ones included, in creation order. A
@@ -115,7 +139,7 @@ func (r *Registry) read() (registryFile, error) {
 		return f, err
 	}
 	r.mu.Lock()
-	r.cached, r.ident, r.secrets = &registryFile{Version: f.Version, Devices: append([]Device(nil), f.Devices...)}, id, nil
+	r.cached, r.ident, r.secrets, r.publics = &registryFile{Version: f.Version, Devices: append([]Device(nil), f.Devices...)}, id, nil, nil
 	r.mu.Unlock()
 	return f, nil
 }
@@ -131,7 +155,7 @@ func identOf(path string) (fileIdent, error) {
 // load reads and checks the registry file, and returns the identity of the
 // file it read (zero for a missing file).
 func (r *Registry) load() (registryFile, fileIdent, error) {
-	b, id, err := readPrivateFileIdent(r.file, maxRegistrySize)
+	b, id, err := r.readFileIdent(r.file, maxRegistrySize, r.access.Shared)
 	if errors.Is(err, fs.ErrNotExist) {
 		return registryFile{Version: fileVersion}, fileIdent{}, nil
 	}
@@ -152,6 +176,9 @@ func (r *Registry) load() (registryFile, fileIdent, error) {
 		if !validID(d.ID) || !d.Kind.Valid() || seen[d.ID] {
 			return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s: invalid or duplicate device %q", r.file, d.ID)
 		}
+		if r.access.Shared && d.Alg == string(verdict.HMACSHA256) {
+			return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s: device %s signs with an hmac key, which a system install cannot use (the hook could not verify it)", r.file, d.ID)
+		}
 		seen[d.ID] = true
 	}
 	return f, id, nil
@@ -160,8 +187,15 @@ func (r *Registry) load() (registryFile, fileIdent, error) {
 // update applies fn to the registry under an exclusive lock and writes the
 // result atomically.
 func (r *Registry) update(fn func(*registryFile) error) error {
-	if err := paths.EnsurePrivateDir(filepath.Dir(r.file)); err != nil {
-		return err
+	if r.access.Owner != os.Getuid() {
+		return fmt.Errorf("device registry %s belongs to uid %d: only that user can change it", r.file, r.access.Owner)
+	}
+	if !r.access.Shared {
+		// A shared registry's directory was checked by the engine
+		// (paths.Layout.EnsureSystemDirs): it is 0710, not private.
+		if err := paths.EnsurePrivateDir(filepath.Dir(r.file)); err != nil {
+			return err
+		}
 	}
 	lock, err := os.OpenFile(r.file+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -185,18 +219,25 @@ func (r *Registry) update(fn func(*registryFile) error) error {
 	if err != nil {
 		return fmt.Errorf("encoding device registry: %w", err)
 	}
+	if r.access.Shared {
+		return writeSharedFile(r.file, append(b, '\n'))
+	}
 	return writePrivateFile(r.file, append(b, '\n'))
 }
 
 // Create registers a new device of the given kind. For console, engine and
-// phone devices it generates a 32-byte HMAC key with crypto/rand and stores
-// it 0600 in the keys directory before the device is registered. TOTP and
-// YubiKey devices are created with CreateTOTP and CreatePublic.
+// phone devices it generates a 32-byte HMAC key with crypto/rand (in a
+// shared registry: an ECDSA P-256 key) and stores it 0600 in the keys
+// directory before the device is registered. TOTP and YubiKey devices are
+// created with CreateWithSecret and CreatePublic.
 func (r *Registry) Create(kind Kind, label string) (Device, error) {
 	switch kind {
 	case KindConsole, KindEngine, KindPhone:
 	default:
-		return Device{}, fmt.Errorf("creating device: kind %q does not take a generated hmac key", kind)
+		return Device{}, fmt.Errorf("creating device: kind %q does not take a generated key", kind)
+	}
+	if r.access.Shared {
+		return r.createECDSA(kind, label)
 	}
 	id, err := NewID()
 	if err != nil {
@@ -327,7 +368,7 @@ func (r *Registry) Secret(id string) ([]byte, error) {
 		return append([]byte(nil), k...), nil
 	}
 	r.mu.Unlock()
-	b, err := readPrivateFile(r.keyPath(id), 4096)
+	b, err := r.readFile(r.keyPath(id), 4096)
 	if err != nil {
 		return nil, fmt.Errorf("reading key of device %s: %w", id, err)
 	}
@@ -356,7 +397,9 @@ func (r *Registry) Warm() {
 	}
 }
 
-// Signer returns a verdict signer for an active HMAC device.
+// Signer returns a verdict signer for an active device whose key is in the
+// keys directory: an HMAC key, or the ECDSA P-256 key of a software device
+// in a shared registry.
 func (r *Registry) Signer(id string) (verdict.Signer, error) {
 	d, err := r.Get(id)
 	if err != nil {
@@ -365,8 +408,11 @@ func (r *Registry) Signer(id string) (verdict.Signer, error) {
 	if !d.Active() {
 		return nil, fmt.Errorf("device %s: %w", id, ErrAlreadyRevoked)
 	}
+	if d.Alg == string(verdict.ECDSAP256SHA256) && (d.Kind == KindConsole || d.Kind == KindEngine || d.Kind == KindPhone) {
+		return r.ecdsaSigner(d)
+	}
 	if d.Alg != string(verdict.HMACSHA256) {
-		return nil, fmt.Errorf("device %s signs with %q, not a local hmac key", id, d.Alg)
+		return nil, fmt.Errorf("device %s signs with %q, not a local key", id, d.Alg)
 	}
 	key, err := r.Secret(id)
 	if err != nil {

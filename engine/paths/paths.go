@@ -41,6 +41,13 @@ type Layout struct {
 
 	Socket        string // RuntimeDir/ony.sock, where hooks ask
 	ConsoleSocket string // RuntimeDir/console.sock, where consoles attach (the owner only)
+
+	// System is set for the layout of a system install (System): the
+	// engine runs as its own user and the directories are shared with the
+	// hook's group as described there.
+	System bool
+	// Root is the install root of a system layout, "/" for the real one.
+	Root string
 }
 
 // Getenv looks up an environment variable; os.Getenv satisfies it.
@@ -102,6 +109,14 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 			l.RuntimeDir = filepath.Join(l.StateDir, "run")
 		}
 	}
+	if err := l.fill(); err != nil {
+		return Layout{}, fmt.Errorf("%w: use a shorter ONY_HOME or XDG_RUNTIME_DIR", err)
+	}
+	return l, nil
+}
+
+// fill derives the file paths from the three directories.
+func (l *Layout) fill() error {
 	l.ConfigFile = filepath.Join(l.ConfigDir, "config.yaml")
 	l.TaxonomyFile = filepath.Join(l.ConfigDir, "taxonomy.yaml")
 	l.KeysDir = filepath.Join(l.StateDir, "keys")
@@ -113,10 +128,10 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 	l.Socket = filepath.Join(l.RuntimeDir, "ony.sock")
 	l.ConsoleSocket = filepath.Join(l.RuntimeDir, "console.sock")
 	if len(l.Socket) > maxSocketPath {
-		return Layout{}, fmt.Errorf("socket path %q is %d bytes, longer than the %d a Unix socket allows: use a shorter ONY_HOME or XDG_RUNTIME_DIR",
+		return fmt.Errorf("socket path %q is %d bytes, longer than the %d a Unix socket allows",
 			l.Socket, len(l.Socket), maxSocketPath)
 	}
-	return l, nil
+	return nil
 }
 
 // Dirs lists the directories of the layout, each created 0700 by EnsureDirs.
