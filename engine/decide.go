@@ -18,6 +18,10 @@ var (
 	ErrCodeRequired = errors.New("this action needs a 6-digit code")
 	ErrBadCode      = errors.New("wrong code")
 	ErrKillSwitch   = errors.New("kill switch engaged")
+	// ErrFactorRequired refuses a keypad-only approval where every
+	// approval needs a factor the agent cannot produce (Options.
+	// RequireFactor). It wraps ErrCodeRequired: a code makes it an approval.
+	ErrFactorRequired = fmt.Errorf("%w: this is a hardened install, where a keypress alone never approves (code the agent runs could press keys); add the 6-digit code, or approve with a YubiKey touch or on the phone", ErrCodeRequired)
 )
 
 // MaxCodeFailures is how many wrong codes one request tolerates before it is
@@ -66,9 +70,13 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	}
 	factors := []string{factorOf(a.Via)}
 	var step uint64
-	if p.need == config.ApproveCode {
+	keypadOnly := e.opts.RequireFactor && a.Via == device.KindConsole
+	if p.need == config.ApproveCode || (keypadOnly && p.need == config.Approve) {
 		code := strings.ReplaceAll(a.Code, " ", "")
 		if code == "" {
+			if p.need != config.ApproveCode {
+				return ErrFactorRequired
+			}
 			return ErrCodeRequired
 		}
 		if e.opts.Codes == nil || !e.opts.Codes.Enrolled() {

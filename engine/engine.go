@@ -72,7 +72,14 @@ type Options struct {
 	KillSwitchFile string
 	// MaxPending bounds the requests waiting for a human.
 	MaxPending int
-	Now        func() time.Time
+	// RequireFactor makes every human approval carry a factor the agent's
+	// own code cannot produce: a 6-digit code, a YubiKey touch or the
+	// phone. A console keypad approval without a code is refused with
+	// ErrFactorRequired. A system install sets it: there the code's secret
+	// is out of the agent's reach, and a keypress is not (code the agent
+	// runs as the owner can drive the owner's terminal).
+	RequireFactor bool
+	Now           func() time.Time
 }
 
 // Engine is the request lifecycle. Its methods are safe for concurrent use.

@@ -164,6 +164,8 @@ type fixtureOpts struct {
 	noChain  bool       // no ledger attached at all
 	noColor  bool
 	attached bool // the engine runs elsewhere: quitting detaches
+	// requireFactor is the hardened posture: a keypress alone never approves.
+	requireFactor bool
 }
 
 func newFixture(t testing.TB, o fixtureOpts) *fixture {
@@ -182,7 +184,8 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		}
 		codes = totp.New(reg, codeStore{}, j, f.clk.Now)
 	}
-	eng, err := engine.New(engine.Options{Classifier: f.cls, Journal: j, Devices: reg, Config: cfg, Codes: codes, Now: f.clk.Now})
+	eng, err := engine.New(engine.Options{Classifier: f.cls, Journal: j, Devices: reg, Config: cfg, Codes: codes, Now: f.clk.Now,
+		RequireFactor: o.requireFactor})
 	if err != nil {
 		t.Fatal(err)
 	}

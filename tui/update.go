@@ -111,6 +111,18 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 			m.code.close()
 		}
 		m.addErr(err.Error())
+	case errors.Is(err, engine.ErrFactorRequired):
+		// A hardened install: a keypress alone never approves. Say why,
+		// and ask for the code at once when there is a code device.
+		r, still := m.pendingByID(msg.id)
+		if still && m.snap.CodeEnrolled && msg.approve {
+			m.setStatus(statusHint, "hardened install: a keypress alone cannot approve (code the agent runs could press keys): type the 6-digit code")
+			return tea.Batch(cmd, m.code.openFor(r))
+		}
+		if forCode {
+			m.code.close()
+		}
+		m.addErr("hardened install: a keypress alone cannot approve, and no code device is enrolled: approve with a YubiKey touch or on the phone, or enrol a code (sudo -u ony ony-tui enroll totp --system)")
 	case errors.Is(err, engine.ErrCodeRequired):
 		r, still := m.pendingByID(msg.id)
 		if still && m.snap.CodeEnrolled && msg.approve {

@@ -13,6 +13,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -31,23 +34,33 @@ type Options struct {
 	MaxConns int
 	// Build is reported in pong messages.
 	Build string
+	// Peers are the uids allowed to connect (SO_PEERCRED); empty means
+	// this process's uid only. The engine of a system install runs as its
+	// own user and serves the owner's uid.
+	Peers []int
+	// HookGroup, when positive, makes the socket a system install's: mode
+	// 0660 with this group (the group the owner's user is in), in a
+	// directory the engine owns that others cannot write to, instead of
+	// 0600 in a private directory.
+	HookGroup int
 }
 
 // Server serves one engine on one socket.
 type Server struct {
-	eng  *engine.Engine
-	ln   *net.UnixListener
-	path string
-	opts Options
-	sem  chan struct{}
-	uid  int
-	wg   sync.WaitGroup
+	eng   *engine.Engine
+	ln    *net.UnixListener
+	path  string
+	opts  Options
+	sem   chan struct{}
+	peers []int
+	wg    sync.WaitGroup
 }
 
 // Listen creates the socket at path, in a directory that must be private
-// (0700, owned by this user). A leftover socket file is replaced; a symlink,
-// a non-socket or a file owned by someone else is refused. Call it while
-// holding the home's Lock.
+// (0700, owned by this user), or for a system install (Options.HookGroup)
+// owned by this user and closed to writes by others. A leftover socket file
+// is replaced; a symlink, a non-socket or a file owned by someone else is
+// refused. Call it while holding the home's Lock.
 func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 10 * time.Second
@@ -55,8 +68,16 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 4096
 	}
-	if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
+	if opts.HookGroup > 0 {
+		if err := sharedDir(filepath.Dir(path)); err != nil {
+			return nil, fmt.Errorf("socket directory: %w", err)
+		}
+	} else if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("socket directory: %w", err)
+	}
+	peers := opts.Peers
+	if len(peers) == 0 {
+		peers = []int{os.Getuid()}
 	}
 	if err := removeStale(path); err != nil {
 		return nil, err
@@ -65,12 +86,39 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	mode := os.FileMode(0o600)
+	if opts.HookGroup > 0 {
+		mode = paths.SystemSocketMode
+		if err := os.Lchown(path, -1, opts.HookGroup); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("giving socket %s the hook group %d: %w (the engine's user must be in that group)", path, opts.HookGroup, err)
+		}
+	}
+	if err := os.Chmod(path, mode); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("securing socket %s: %w", path, err)
 	}
 	ln.SetUnlinkOnClose(true)
-	return &Server{eng: eng, ln: ln, path: path, opts: opts, sem: make(chan struct{}, opts.MaxConns), uid: os.Getuid()}, nil
+	return &Server{eng: eng, ln: ln, path: path, opts: opts, sem: make(chan struct{}, opts.MaxConns), peers: peers}, nil
+}
+
+// sharedDir checks the socket directory of a system install: a directory
+// of this user that nobody else can write to.
+func sharedDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case !ok || int(st.Uid) != os.Getuid():
+		return fmt.Errorf("%s is not owned by the engine's user (uid %d)", dir, os.Getuid())
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s has mode %04o: others could replace the socket", dir, fi.Mode().Perm())
+	}
+	return nil
 }
 
 func removeStale(path string) error {
@@ -94,6 +142,14 @@ func removeStale(path string) error {
 		return fmt.Errorf("removing stale socket %s: %w", path, err)
 	}
 	return nil
+}
+
+func uidList(uids []int) string {
+	s := make([]string, len(uids))
+	for i, u := range uids {
+		s[i] = strconv.Itoa(u)
+	}
+	return strings.Join(s, ", ")
 }
 
 // Path is the socket's path.
@@ -146,8 +202,8 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 		}
 	}()
 	uid, err := wire.PeerUID(c)
-	if err != nil || uid != s.uid {
-		s.eng.Problem(fmt.Sprintf("refused a socket connection from uid %d: only uid %d may connect", uid, s.uid))
+	if err != nil || !slices.Contains(s.peers, uid) {
+		s.eng.Problem(fmt.Sprintf("refused a socket connection from uid %d: only uid %s may connect", uid, uidList(s.peers)))
 		return
 	}
 	s.eng.ConnOpened()
