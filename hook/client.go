@@ -25,11 +25,23 @@ type Answer struct {
 	Verdict   *verdict.Verdict
 }
 
-// Exchange sends call to the engine at socket and returns the verdict once
-// it has verified it against kr and the request it sent. Any failure is an
-// error; the caller denies.
+// Peer is the engine a hook asks: its socket, and the uid the socket's
+// owner and the process answering on it must have.
+type Peer struct {
+	Socket string
+	UID    int
+}
+
+// Exchange sends call to the engine at socket, which must run as this user,
+// and returns the verdict once it has verified it against kr and the
+// request it sent. Any failure is an error; the caller denies.
 func Exchange(ctx context.Context, socket string, call *wire.ToolCall, kr verdict.Keyring, deadline time.Time) (*Answer, error) {
-	conn, err := dial(ctx, socket)
+	return ExchangeWith(ctx, Peer{Socket: socket, UID: os.Getuid()}, call, kr, deadline)
+}
+
+// ExchangeWith is Exchange with an engine that runs as peer.UID.
+func ExchangeWith(ctx context.Context, peer Peer, call *wire.ToolCall, kr verdict.Keyring, deadline time.Time) (*Answer, error) {
+	conn, err := dial(ctx, peer)
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +117,10 @@ func readMsg(conn net.Conn, want string) ([]byte, error) {
 var errTimeout = errors.New("approval timed out")
 
 // dial connects to the socket after checking that it is a socket owned by
-// this user (not a symlink), and that the process answering runs as this
-// user.
-func dial(ctx context.Context, socket string) (*net.UnixConn, error) {
+// the peer's uid (not a symlink), and that the process answering runs as
+// that uid.
+func dial(ctx context.Context, peer Peer) (*net.UnixConn, error) {
+	socket := peer.Socket
 	fi, err := os.Lstat(socket)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: no socket at %s", ErrUnreachable, socket)
@@ -121,8 +134,8 @@ func dial(ctx context.Context, socket string) (*net.UnixConn, error) {
 	if fi.Mode()&os.ModeSocket == 0 {
 		return nil, fmt.Errorf("%s is not a socket: refusing it", socket)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return nil, fmt.Errorf("socket %s is owned by uid %d, not you: refusing it", socket, st.Uid)
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != peer.UID {
+		return nil, fmt.Errorf("socket %s is owned by uid %d, not %s: refusing it", socket, st.Uid, whom(peer.UID))
 	}
 	d := net.Dialer{Timeout: 2 * time.Second}
 	c, err := d.DialContext(ctx, "unix", socket)
@@ -135,9 +148,17 @@ func dial(ctx context.Context, socket string) (*net.UnixConn, error) {
 		uc.Close()
 		return nil, err
 	}
-	if uid != os.Getuid() {
+	if uid != peer.UID {
 		uc.Close()
-		return nil, fmt.Errorf("the process on %s runs as uid %d, not you (uid %d): refusing it", socket, uid, os.Getuid())
+		return nil, fmt.Errorf("the process on %s runs as uid %d, not %s: refusing it", socket, uid, whom(peer.UID))
 	}
 	return uc, nil
+}
+
+// whom names the uid a socket must belong to, for the hook log.
+func whom(uid int) string {
+	if uid == os.Getuid() {
+		return fmt.Sprintf("you (uid %d)", uid)
+	}
+	return fmt.Sprintf("the engine's user (uid %d)", uid)
 }

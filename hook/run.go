@@ -30,6 +30,13 @@ type Options struct {
 	Harness string
 	// Home is the --home flag; empty means ONY_HOME or the XDG defaults.
 	Home string
+	// System is the --system flag: ask the engine of the system install,
+	// which runs as its own user, and trust only it (see exchangeSystem).
+	System bool
+	// Root is the --root flag: the install root of the system install. It
+	// comes from the hook's command line, which root wrote into a managed
+	// file, never from the environment, which the agent may set.
+	Root string
 	// Getenv reads the environment (os.Getenv if nil).
 	Getenv func(string) string
 	// Deadline overrides the configured hook deadline when positive.
@@ -149,6 +156,9 @@ func (r *hookRun) read(stdin io.Reader) (*wire.ToolCall, string) {
 // exchange loads the configuration and asks the engine about call, with the
 // hook's own deadline.
 func (r *hookRun) exchange(ctx context.Context, call *wire.ToolCall) (*Answer, error) {
+	if r.opts.System {
+		return r.exchangeSystem(ctx, call)
+	}
 	layout, err := paths.Resolve(r.opts.Home, r.getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errConfig, err)
@@ -156,6 +166,13 @@ func (r *hookRun) exchange(ctx context.Context, call *wire.ToolCall) (*Answer, e
 	if r.cfg, err = config.Load(layout.ConfigFile); err != nil {
 		return nil, fmt.Errorf("%w: %v", errConfig, err)
 	}
+	reg := device.Open(layout.DevicesFile, layout.KeysDir, nil)
+	return r.ask(ctx, Peer{Socket: layout.Socket, UID: os.Getuid()}, call, reg)
+}
+
+// ask exchanges call with the engine at peer within the hook's deadline,
+// verifying the verdict with reg.
+func (r *hookRun) ask(ctx context.Context, peer Peer, call *wire.ToolCall, reg *device.Registry) (*Answer, error) {
 	wait := r.cfg.HookDeadline
 	if r.opts.Deadline > 0 {
 		wait = r.opts.Deadline
@@ -163,13 +180,39 @@ func (r *hookRun) exchange(ctx context.Context, call *wire.ToolCall) (*Answer, e
 	deadline := r.start.Add(wait)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	reg := device.Open(layout.DevicesFile, layout.KeysDir, nil)
 	// Read the device keys while the engine decides, not after.
 	go func() {
 		defer func() { _ = recover() }() // the verification reads them again
 		reg.Warm()
 	}()
-	return Exchange(ctx, layout.Socket, call, reg.Keyring(), deadline)
+	return ExchangeWith(ctx, peer, call, reg.Keyring(), deadline)
+}
+
+// exchangeSystem asks the engine of a system install. It trusts only what
+// root set up: the directories from / down to the state and runtime
+// directories are root's and closed to others, so the owner of the state
+// directory is the engine's user, given that directory by root. The socket
+// must be owned by, and answered by, that user; the policy must be root's;
+// the verdict must verify with a public key from the registry that user
+// wrote. The agent's user can neither read the engine's keys nor stand up
+// an engine of its own that passes these checks.
+func (r *hookRun) exchangeSystem(ctx context.Context, call *wire.ToolCall) (*Answer, error) {
+	layout, err := paths.System(r.opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
+	}
+	uid, err := layout.EngineUID()
+	if err != nil {
+		return nil, err
+	}
+	if err := paths.CheckRootFile(layout.ConfigFile); err != nil {
+		return nil, err
+	}
+	if r.cfg, err = config.Load(layout.ConfigFile); err != nil {
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
+	}
+	reg := device.OpenWith(layout.DevicesFile, layout.KeysDir, nil, device.Access{Owner: uid, Shared: true})
+	return r.ask(ctx, Peer{Socket: layout.Socket, UID: uid}, call, reg)
 }
 
 // errConfig marks a configuration the hook cannot run with.

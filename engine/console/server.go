@@ -44,6 +44,11 @@ type ServerOptions struct {
 	ChainEntries int
 	// MaxConsoles bounds the consoles attached at once; 0 means 32.
 	MaxConsoles int
+	// HookGroup, when positive, makes the socket a system install's: mode
+	// 0660 with this group (which the owner's user is in), in a directory
+	// the engine's user owns that others cannot write to. Owner is then the
+	// owner's uid, not the engine's.
+	HookGroup int
 }
 
 // Server serves one engine's consoles on one socket.
@@ -56,9 +61,10 @@ type Server struct {
 	wg   sync.WaitGroup
 }
 
-// Listen creates the console socket at path (0600, in a private directory)
-// for eng. A leftover socket is replaced; a symlink or a file of another
-// user is refused.
+// Listen creates the console socket at path (0600, in a private directory;
+// for a system install 0660 with the hook group, see HookGroup) for eng. A
+// leftover socket is replaced; a symlink or a file of another user is
+// refused.
 func Listen(path string, eng *engine.Engine, opts ServerOptions) (*Server, error) {
 	if opts.ChainEvery <= 0 {
 		opts.ChainEvery = 500 * time.Millisecond
@@ -69,7 +75,11 @@ func Listen(path string, eng *engine.Engine, opts ServerOptions) (*Server, error
 	if opts.MaxConsoles <= 0 {
 		opts.MaxConsoles = 32
 	}
-	if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
+	if opts.HookGroup > 0 {
+		if err := paths.CheckSocketDir(filepath.Dir(path)); err != nil {
+			return nil, fmt.Errorf("console socket directory: %w", err)
+		}
+	} else if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("console socket directory: %w", err)
 	}
 	if err := removeStale(path); err != nil {
@@ -79,7 +89,15 @@ func Listen(path string, eng *engine.Engine, opts ServerOptions) (*Server, error
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	mode := os.FileMode(0o600)
+	if opts.HookGroup > 0 {
+		mode = paths.SystemSocketMode
+		if err := os.Lchown(path, -1, opts.HookGroup); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("giving console socket %s the hook group %d: %w", path, opts.HookGroup, err)
+		}
+	}
+	if err := os.Chmod(path, mode); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("securing console socket %s: %w", path, err)
 	}

@@ -240,3 +240,22 @@ func lstat(p string) (*syscall.Stat_t, error) {
 	}
 	return &st, nil
 }
+
+// CheckSocketDir checks the socket directory of a system install from the
+// engine's side: a directory of this user (not a symbolic link) that nobody
+// else can write to, so nobody else can replace a socket in it.
+func CheckSocketDir(dir string) error {
+	st, err := lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Mode&syscall.S_IFMT != syscall.S_IFDIR:
+		return fmt.Errorf("%s is not a directory", dir)
+	case int(st.Uid) != os.Getuid():
+		return fmt.Errorf("%s is not owned by the engine's user (uid %d)", dir, os.Getuid())
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("%s has mode %04o: others could replace the socket", dir, st.Mode&0o777)
+	}
+	return nil
+}

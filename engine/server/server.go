@@ -69,7 +69,7 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 		opts.MaxConns = 4096
 	}
 	if opts.HookGroup > 0 {
-		if err := sharedDir(filepath.Dir(path)); err != nil {
+		if err := paths.CheckSocketDir(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("socket directory: %w", err)
 		}
 	} else if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
@@ -100,25 +100,6 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 	}
 	ln.SetUnlinkOnClose(true)
 	return &Server{eng: eng, ln: ln, path: path, opts: opts, sem: make(chan struct{}, opts.MaxConns), peers: peers}, nil
-}
-
-// sharedDir checks the socket directory of a system install: a directory
-// of this user that nobody else can write to.
-func sharedDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case !fi.IsDir():
-		return fmt.Errorf("%s is not a directory", dir)
-	case !ok || int(st.Uid) != os.Getuid():
-		return fmt.Errorf("%s is not owned by the engine's user (uid %d)", dir, os.Getuid())
-	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("%s has mode %04o: others could replace the socket", dir, fi.Mode().Perm())
-	}
-	return nil
 }
 
 func removeStale(path string) error {

@@ -37,7 +37,12 @@ type Options struct {
 	// Chain builds the ledger view consoles attached over the console
 	// socket are shown; nil shows them none.
 	Chain func(*ledger.Ledger) (console.ChainSource, error)
-	Now   func() time.Time
+	// Owners are the uids whose hooks the engine of a system install
+	// (Layout.System) serves: the owner's user, whose agents it gates, and
+	// whose consoles may attach. It must be set for a system layout and
+	// left empty otherwise.
+	Owners []int
+	Now    func() time.Time
 }
 
 // App is a started engine with everything it needs.
@@ -68,7 +73,8 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 		o.Now = time.Now
 	}
 	l := o.Layout
-	if err := l.EnsureDirs(); err != nil {
+	sys, err := prepare(l, o.Owners)
+	if err != nil {
 		return nil, err
 	}
 	a := &App{Layout: l, mode: o.Mode}
@@ -83,14 +89,14 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	if a.Config, err = config.Load(l.ConfigFile); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if a.Taxonomy, err = LoadTaxonomy(l, o.DefaultTaxonomy); err != nil {
+	if a.Taxonomy, err = loadTaxonomy(l, o.DefaultTaxonomy, sys.home); err != nil {
 		return nil, err
 	}
 	if a.Ledger, err = OpenLedger(ctx, l); err != nil {
 		return nil, err
 	}
 	a.Journal = Journal{L: a.Ledger}
-	a.Devices = device.Open(l.DevicesFile, l.KeysDir, o.Now)
+	a.Devices = Registry(l, o.Now)
 	for _, k := range []device.Kind{device.KindEngine, device.KindConsole} {
 		d, created, err := ensure(a.Devices, k)
 		if err != nil {
@@ -105,7 +111,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	}
 	a.Codes = totp.New(a.Devices, CodeStore{L: a.Ledger}, a.Journal, o.Now)
 	a.Engine, err = engine.New(engine.Options{Classifier: a.Taxonomy, Journal: a.Journal, Devices: a.Devices,
-		Config: a.Config, Codes: a.Codes, KillSwitchFile: l.KillSwitch, Now: o.Now})
+		Config: a.Config, Codes: a.Codes, KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System})
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +123,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 			return nil, fmt.Errorf("recording start: %w", err)
 		}
 	}
-	if a.Server, err = server.Listen(l.Socket, a.Engine, server.Options{Build: o.Build}); err != nil {
+	if a.Server, err = server.Listen(l.Socket, a.Engine, server.Options{Build: o.Build, Peers: o.Owners, HookGroup: sys.hookGID}); err != nil {
 		return nil, err
 	}
 	var chain console.ChainSource
@@ -126,7 +132,12 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	if a.Consoles, err = console.Listen(l.ConsoleSocket, a.Engine, console.ServerOptions{Owner: os.Getuid(), Build: o.Build, Chain: chain}); err != nil {
+	consoleOwner := os.Getuid()
+	if l.System {
+		consoleOwner = o.Owners[0]
+	}
+	if a.Consoles, err = console.Listen(l.ConsoleSocket, a.Engine, console.ServerOptions{Owner: consoleOwner, Build: o.Build, Chain: chain,
+		HookGroup: sys.hookGID}); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -249,6 +260,12 @@ func (t *Taxonomy) Classify(c *wire.ToolCall) engine.Classification {
 // there is one, and the embedded default otherwise. Any error stops the
 // caller: Ony never runs with a lax taxonomy.
 func LoadTaxonomy(l paths.Layout, embedded []byte) (*Taxonomy, error) {
+	return loadTaxonomy(l, embedded, "")
+}
+
+// loadTaxonomy is LoadTaxonomy with the home directory of the user whose
+// agents are gated ("" for this process's own, from HOME).
+func loadTaxonomy(l paths.Layout, embedded []byte, home string) (*Taxonomy, error) {
 	data, src := embedded, "embedded default"
 	b, err := os.ReadFile(l.TaxonomyFile)
 	switch {
@@ -259,12 +276,17 @@ func LoadTaxonomy(l paths.Layout, embedded []byte) (*Taxonomy, error) {
 	}
 	exe, _ := os.Executable()
 	vars := map[string]string{}
-	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", paths.EnvHome} {
-		if v := os.Getenv(k); v != "" {
-			vars[k] = v
+	if home == "" {
+		// The agent's shell shares this process's environment. In a system
+		// install it does not: the engine runs as its own user.
+		home = os.Getenv("HOME")
+		for _, k := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", paths.EnvHome} {
+			if v := os.Getenv(k); v != "" {
+				vars[k] = v
+			}
 		}
 	}
-	env := taxonomy.Env{Home: os.Getenv("HOME"), OnyRoots: l.Roots(), OnyBinary: exe, Vars: vars}
+	env := taxonomy.Env{Home: home, OnyRoots: l.Roots(), OnyBinary: exe, Vars: vars}
 	name := src
 	if src == "embedded default" {
 		name = "taxonomy.yaml"

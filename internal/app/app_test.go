@@ -115,6 +115,49 @@ func TestStartRefusesBadInput(t *testing.T) {
 // concurrent clients verify their verdicts as the hook does.
 func BenchmarkRoundTripWithLedger(b *testing.B) {
 	a, l := start(b)
+	roundTrips(b, a, l)
+}
+
+// BenchmarkRoundTripWithLedgerECDSA is BenchmarkRoundTripWithLedger with
+// the keys of a system install: the engine and console devices sign with
+// ECDSA P-256 (created by a shared registry, as `serve --system` does) and
+// every client verifies with the public key, as the system hook does.
+// Everything else (taxonomy, durable ledger, socket) is the same, so the
+// two benchmarks side by side give the cost of the public-key verdicts.
+func BenchmarkRoundTripWithLedgerECDSA(b *testing.B) {
+	home, err := os.MkdirTemp("", "ony")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(home) })
+	_ = os.Chmod(home, 0o700)
+	l, err := paths.Resolve(home, func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.EnsureDirs(); err != nil {
+		b.Fatal(err)
+	}
+	shared := device.OpenWith(l.DevicesFile, l.KeysDir, nil, device.Access{Owner: os.Getuid(), Shared: true})
+	for _, k := range []device.Kind{device.KindEngine, device.KindConsole} {
+		if _, err := shared.Create(k, string(k)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_ = os.Chmod(l.DevicesFile, 0o600) // a per-user home reads it as private
+	a, err := Start(context.Background(), Options{Layout: l, DefaultTaxonomy: defaultTaxonomy(b), Build: "test", Mode: "headless"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if d, _ := a.Devices.ActiveOf(device.KindEngine); d.Alg != "ecdsa-p256-sha256" {
+		b.Fatalf("the engine signs with %q", d.Alg)
+	}
+	roundTrips(b, a, l)
+}
+
+// roundTrips runs b.N hook round trips from 16×GOMAXPROCS clients, each
+// verifying its verdict with the device registry as the hook does.
+func roundTrips(b *testing.B, a *App, l paths.Layout) {
 	defer a.Close(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

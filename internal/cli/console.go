@@ -38,15 +38,36 @@ func runConsole(ctx context.Context, g *globals, stdout, stderr io.Writer, mode 
 	if err := needTerminal(); err != nil {
 		return err
 	}
-	c, err := console.Dial(ctx, l.ConsoleSocket, console.ClientOptions{Label: consoleLabel(), Build: g.build.Version, EngineUID: os.Getuid()})
+	engineUID, err := consoleEngineUID(l)
+	if err != nil {
+		return err
+	}
+	c, err := console.Dial(ctx, l.ConsoleSocket, console.ClientOptions{Label: consoleLabel(), Build: g.build.Version, EngineUID: engineUID})
 	switch {
 	case err == nil:
 		return attachConsole(ctx, c, l)
-	case errors.Is(err, console.ErrNoEngine):
+	case errors.Is(err, console.ErrNoEngine) && engineUID == os.Getuid():
 		return startConsole(ctx, g, l, stdout, stderr, mode, consoleRun{})
+	case errors.Is(err, console.ErrNoEngine):
+		return fmt.Errorf("the system install's engine is not running (no console socket at %s): start it (sudo systemctl start ony.service), then run this again", l.ConsoleSocket)
 	default:
 		return fmt.Errorf("attaching to the engine on %s: %w", l.ConsoleSocket, err)
 	}
+}
+
+// consoleEngineUID is the uid the engine a console attaches to must run as:
+// this user's own, or in a system install the engine's user (the owner of
+// its state directory, which only root can have given it). Run as the
+// engine's user itself, the console starts the engine in its own process
+// when none runs.
+func consoleEngineUID(l paths.Layout) (int, error) {
+	if !l.System {
+		return os.Getuid(), nil
+	}
+	if asEngineUser(l) == nil {
+		return os.Getuid(), nil
+	}
+	return l.EngineUID()
 }
 
 func needTerminal() error {
@@ -75,8 +96,12 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stder
 	if err := needTerminal(); err != nil {
 		return err
 	}
+	owners, err := g.ownerUIDs()
+	if err != nil {
+		return err
+	}
 	var chain *ledgerchain.Chain
-	a, err := app.Start(ctx, app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy, Build: g.build.Version, Mode: mode,
+	a, err := app.Start(ctx, app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy, Build: g.build.Version, Mode: mode, Owners: owners,
 		Chain: func(led *ledger.Ledger) (console.ChainSource, error) {
 			var err error
 			chain, err = newChain(led, l)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -35,6 +36,9 @@ code for critical actions (the demo shows the current one in the header), K
 (kill switch) and v (re-verify the ledger). Nothing touches your real home.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.system {
+				return errors.New("the demo runs on a temporary home of its own: drop --system")
+			}
 			dir, err := os.MkdirTemp("", "ony-demo")
 			if err != nil {
 				return err

@@ -51,9 +51,26 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 type globals struct {
 	home  string
 	build Build
+	// system selects the layout of a system install (/etc/ony, /var/lib/ony,
+	// /run/ony), below root when it is set.
+	system bool
+	root   string
+	// owners are the users whose agents the engine of a system install
+	// gates (--owner, a name or a uid).
+	owners []string
 }
 
-func (g *globals) layout() (paths.Layout, error) { return paths.Resolve(g.home, os.Getenv) }
+func (g *globals) layout() (paths.Layout, error) {
+	switch {
+	case g.system && g.home != "":
+		return paths.Layout{}, errors.New("--home and --system name different installs: use one")
+	case g.root != "" && !g.system:
+		return paths.Layout{}, errors.New("--root is the install root of a system install: use it with --system")
+	case g.system:
+		return paths.System(g.root)
+	}
+	return paths.Resolve(g.home, os.Getenv)
+}
 
 func newRoot(b Build, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{build: b}
@@ -80,6 +97,9 @@ it in a tamper-evident ledger.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.home, "home", "", "put all of Ony's files under this directory (also ONY_HOME)")
+	root.PersistentFlags().BoolVar(&g.system, "system", false, "use the system install (/etc/ony, /var/lib/ony, /run/ony), whose engine runs as its own user")
+	root.PersistentFlags().StringVar(&g.root, "root", "", "install root of the system install (for tests; default /)")
+	root.PersistentFlags().StringSliceVar(&g.owners, "owner", nil, "with --system: the user (name or uid) whose agents the engine gates")
 	root.AddCommand(
 		newServeCmd(g, stderr),
 		newAwayCmd(g, stdout),
@@ -107,12 +127,18 @@ it in a tamper-evident ledger.`,
 // newHookCmd exists for help and completion; main dispatches "hook" itself.
 func newHookCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "hook <harness> [--home DIR] [--deadline DURATION]",
+		Use:   "hook <harness> [--home DIR | --system [--root DIR]] [--deadline DURATION]",
 		Short: "Decide one tool call for an agent harness (run by the harness, not by you)",
 		Long: `Reads the harness's hook input on stdin, asks the console, verifies the
 signed verdict and answers allow or deny in the harness's own encoding.
 Harnesses: claude, codex, cursor, gemini, copilot. It fails closed: no console,
-a bad verdict, a timeout or bad input all deny.`,
+a bad verdict, a timeout or bad input all deny.
+
+With --system (the form "sudo ony-tui install --system <harness>" writes into
+the harness's managed policy) it asks the engine of the system install on
+/run/ony/ony.sock, and only if everything from / down to it is root's, the
+socket and the process behind it belong to the engine's user, and the verdict
+verifies with that user's public keys.`,
 		Example: `  echo '{"hook_event_name":"PreToolUse",...}' | ony-tui hook claude`,
 		RunE: func(*cobra.Command, []string) error {
 			return errors.New("hook is dispatched before the command tree")

@@ -17,17 +17,30 @@ func newServeCmd(g *globals, stderr io.Writer) *cobra.Command {
 		Short: "Run the engine without a screen",
 		Long: `Runs the same engine as the console, on the same socket and ledger, with no
 screen. Requests that policy allows are answered; requests that need a human
-wait for another channel and are denied at their deadline.`,
+wait for another channel and are denied at their deadline.
+
+With --system it is the engine of a system install, run as its own user
+(the systemd unit that "sudo ony-tui install --system service" writes does
+that): it reads its policy from /etc/ony, keeps its keys, TOTP secret and
+ledger in /var/lib/ony where the owner's user cannot read them, answers only
+hooks of the owner's uid (--owner) on /run/ony/ony.sock, signs with ECDSA
+keys the hook verifies from public keys, and refuses any approval that
+carries no factor the agent cannot produce (a keypress alone).`,
 		Example: `  ony-tui serve &
-  ONY_HOME=/tmp/ony ony-tui serve`,
+  ONY_HOME=/tmp/ony ony-tui serve
+  sudo -u ony /usr/local/lib/ony/ony-tui serve --system --owner alice`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.layout()
 			if err != nil {
 				return err
 			}
+			owners, err := g.ownerUIDs()
+			if err != nil {
+				return err
+			}
 			a, err := app.Start(cmd.Context(), app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy,
-				Build: g.build.Version, Mode: "headless"})
+				Build: g.build.Version, Mode: "headless", Owners: owners})
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/charmbracelet/x/term"
 
@@ -29,7 +30,15 @@ func (g *globals) openTools(ctx context.Context) (*tools, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.EnsureDirs(); err != nil {
+	if l.System {
+		if err := asEngineUser(l); err != nil {
+			return nil, err
+		}
+		syscall.Umask(0o077)
+		if _, err := l.EnsureSystemDirs(); err != nil {
+			return nil, err
+		}
+	} else if err := l.EnsureDirs(); err != nil {
 		return nil, err
 	}
 	led, err := app.OpenLedger(ctx, l)
@@ -73,9 +82,7 @@ func hostLabel() string {
 	}
 }
 
-func deviceRegistry(l paths.Layout) *device.Registry {
-	return device.Open(l.DevicesFile, l.KeysDir, nil)
-}
+func deviceRegistry(l paths.Layout) *device.Registry { return app.Registry(l, nil) }
 
 // manage runs fn for a management command: only at a terminal, with the
 // tools open, closing them afterwards.
