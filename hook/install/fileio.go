@@ -27,12 +27,15 @@ type configFile struct {
 	data   []byte // nil when the file does not exist
 	exists bool
 	mode   fs.FileMode
+	// dirMode is the mode of missing directories write creates (0700 for
+	// a user's config, 0755 for a managed policy directory).
+	dirMode fs.FileMode
 }
 
 // readConfig reads path, following a symlink to the file it names so that a
 // linked config (a dotfiles checkout) is edited in place, not replaced.
 func readConfig(path string) (configFile, error) {
-	cf := configFile{path: path, mode: 0o600}
+	cf := configFile{path: path, mode: 0o600, dirMode: 0o700}
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil {
@@ -114,10 +117,10 @@ func (cf configFile) backups() []string {
 }
 
 // write replaces the file with data atomically, keeping its mode (0600 for a
-// new file), creating missing directories 0700.
+// new file), creating missing directories with dirMode.
 func (cf configFile) write(data []byte) error {
 	dir := filepath.Dir(cf.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, cf.dirMode); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(cf.path)+".ony-tmp-*")

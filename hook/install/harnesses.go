@@ -44,6 +44,17 @@ type target struct {
 	failOpen func(s spec) string
 	// projectNote is said after a project install.
 	projectNote string
+	// systemFile is the harness's managed policy file below an install
+	// root: where root puts hooks the user cannot override.
+	systemFile func(root string) string
+	// toml: the managed policy file is TOML (Codex's requirements.toml),
+	// edited by installTOML instead of the JSON editor.
+	toml bool
+	// systemExtras are settings a system install adds to the managed file
+	// besides the hook entries (Claude Code's allowManagedHooksOnly).
+	systemExtras []extra
+	// systemNote says what the managed file guarantees, and what not.
+	systemNote string
 }
 
 // spec is what Ony's entries say.
@@ -52,12 +63,20 @@ type spec struct {
 	home     string
 	deadline time.Duration // passed as --deadline, so the hook's wait is pinned below timeout
 	timeout  time.Duration
+	system   bool   // --system: ask the system install's engine
+	root     string // --root, with system
 }
 
 func (s spec) args(h string) []string {
 	a := []string{"hook", h, "--deadline", s.deadline.String()}
 	if s.home != "" {
 		a = append(a, "--home", s.home)
+	}
+	if s.system {
+		a = append(a, "--system")
+		if s.root != "" && s.root != "/" {
+			a = append(a, "--root", s.root)
+		}
 	}
 	return a
 }
@@ -180,6 +199,10 @@ func claudeTarget() *target {
 		defaultTimeout: 600 * time.Second,
 		failClosed:     `onFailure "block" is on: a hook that is missing, crashes, hangs or answers badly blocks the call (Claude Code 2.1.295 or later; older versions ignore the setting and let the call run)`,
 		projectNote:    "Claude Code runs project hooks only after its workspace trust dialog is accepted. The entry is in settings.local.json, which is not meant to be committed.",
+		systemFile:     func(root string) string { return filepath.Join(root, "/etc/claude-code/managed-settings.json") },
+		systemExtras:   []extra{{path: []string{"allowManagedHooksOnly"}, value: true}},
+		systemNote: "Managed settings take precedence over user and project settings, and disableAllHooks in a user or project file does not turn managed hooks off. " +
+			"allowManagedHooksOnly keeps user, project and plugin hooks from running: one of them could otherwise rewrite a call (updatedInput) after Ony approved it.",
 	}
 }
 
@@ -209,6 +232,10 @@ func codexTarget() *target {
 				"Codex also skips a hook until you trust it: open /hooks in Codex and trust the Ony entries now, and again after any reinstall that changes them.", s.timeout)
 		},
 		projectNote: "Codex loads project hooks only when the project's .codex layer is trusted.",
+		systemFile:  func(root string) string { return filepath.Join(root, "/etc/codex/requirements.toml") },
+		toml:        true,
+		systemNote: "requirements.toml is enforced by Codex over every user, project and session setting. Its managed hooks run without the /hooks trust review; " +
+			"allow_managed_hooks_only = true skips user, project, session and plugin hooks, and [features] hooks = true keeps users from turning hooks off.",
 	}
 }
 
@@ -236,6 +263,9 @@ func cursorTarget() *target {
 		},
 		failClosed: "failClosed is on for preToolUse: a hook that is missing, crashes, hangs or prints nothing blocks the call. " +
 			"Only preToolUse is installed: it sees every tool type, and adding beforeShellExecution, beforeMCPExecution and beforeReadFile would ask twice",
+		systemFile: func(root string) string { return filepath.Join(root, "/etc/cursor/hooks.json") },
+		systemNote: "Cursor merges its enterprise hooks file before user and project hooks. Cursor documents no switch that keeps user and project hooks from running as well, " +
+			"so one of them could still rewrite a call's input (updated_input) after Ony approved it.",
 	}
 }
 
@@ -264,7 +294,12 @@ func geminiTarget() *target {
 			return fmt.Sprintf("Gemini CLI has no fail-closed switch: if the binary is missing, crashes, or hangs past the %s timeout, Gemini runs the call. "+
 				"Keep hooks enabled (hooksConfig.enabled) and keep %q out of hooksConfig.disabled.", s.timeout, geminiName)
 		},
-		projectNote: "Gemini CLI runs project hooks only in a trusted folder.",
+		projectNote:  "Gemini CLI runs project hooks only in a trusted folder.",
+		systemFile:   func(root string) string { return filepath.Join(root, "/etc/gemini-cli/settings.json") },
+		systemExtras: []extra{{path: []string{"hooksConfig", "enabled"}, value: true}},
+		systemNote: "System settings override user and project settings, so hooksConfig.enabled = true there keeps hooks on; hook lists are concatenated across layers. " +
+			"Gemini has no managed-only switch: a user can still list \"" + geminiName + "\" in hooksConfig.disabled, and GEMINI_CLI_SYSTEM_SETTINGS_PATH in Gemini's environment moves this file, " +
+			"so whoever controls how Gemini is started can leave Ony out.",
 	}
 }
 
@@ -302,6 +337,9 @@ func copilotTarget() *target {
 			return fmt.Sprintf("Copilot CLI denies the call when the hook crashes or exits non-zero, but a hook that runs past its %s timeout is fail-open: the call runs.", s.timeout)
 		},
 		projectNote: "Copilot's cloud agent also reads .github/hooks; where the binary does not exist there, it denies every tool call.",
+		systemFile:  func(root string) string { return filepath.Join(root, "/etc/github-copilot/policy.d/ony.json") },
+		systemNote: "Copilot CLI loads root-owned policy hooks before all others, regardless of folder trust, and disableAllHooks does not turn them off. " +
+			"Copilot documents no switch that keeps other hooks from running as well.",
 	}
 }
 

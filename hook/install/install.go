@@ -57,6 +57,14 @@ type Options struct {
 	// Getenv, when set, is consulted for CLAUDE_CONFIG_DIR, CODEX_HOME and
 	// COPILOT_HOME, which move those harnesses' user config.
 	Getenv func(string) string
+	// System targets the harness's managed policy file, which only root
+	// can write and the user cannot override (see docs/HARNESSES.md),
+	// instead of a user or project config. The hook entry runs
+	// `<Binary> hook <harness> --system [--root Root]`; Binary must be a
+	// root-owned file nobody else can change.
+	System bool
+	// Root is the install root of a system install ("" for /).
+	Root string
 }
 
 // Result is what Install or Uninstall did (or, with DryRun, would do).
@@ -82,6 +90,10 @@ type Result struct {
 	FailOpen string
 	// Summary is the plain text for the CLI to print.
 	Summary string
+	// KeptSettings names policy settings install added (System) that an
+	// uninstall which could not restore the file's exact bytes left in
+	// place, for the user to review.
+	KeptSettings []string
 }
 
 // Install writes Ony's hook entries into the harness's config.
@@ -90,8 +102,11 @@ func Install(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	s := spec{binary: o.Binary, home: o.OnyHome, deadline: o.Deadline, timeout: harnessTimeout(o.Deadline)}
-	cf, err := readConfig(t.file(o, o.ProjectDir))
+	if o.System && t.toml {
+		return installTOML(o, t)
+	}
+	s := o.spec()
+	cf, err := o.readConfig(t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -107,11 +122,12 @@ func Install(o Options) (Result, error) {
 	for _, ev := range t.events {
 		want = append(want, eventItem{ev, t.item(s, ev)})
 	}
-	if err := apply(d, t, want, o.Binary); err != nil {
+	extras := o.extras(t)
+	if err := applyAll(d, t, want, o.Binary, extras); err != nil {
 		return Result{}, refuse(cf.path, err)
 	}
 	out := d.bytes()
-	if err := verifyInstalled(t, base, out, o.Binary); err != nil {
+	if err := verifyInstalled(t, base, out, o.Binary, extras); err != nil {
 		return Result{}, fmt.Errorf("%s: %w; nothing was written", cf.path, err)
 	}
 	res := Result{Harness: t.name, File: cf.path, Created: !cf.exists, Changed: !cf.exists || !bytes.Equal(out, cf.data),
@@ -137,7 +153,10 @@ func Uninstall(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	cf, err := readConfig(t.file(o, o.ProjectDir))
+	if o.System && t.toml {
+		return uninstallTOML(o, t)
+	}
+	cf, err := o.readConfig(t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -163,12 +182,16 @@ func Uninstall(o Options) (Result, error) {
 		return Result{}, refuse(cf.path, err)
 	}
 	out := d.bytes()
+	extras := o.extras(t)
 	if exact {
-		if orig, found := preimage(cf, t, want, o.Binary); found {
+		if orig, found := preimage(cf, t, want, o.Binary, extras); found {
 			out, res.Restored = orig, true
-		} else if replay([]byte(t.skeleton), t, want, o.Binary, cf.data) {
+		} else if replay([]byte(t.skeleton), t, want, o.Binary, extras, cf.data) {
 			out, res.Removed = nil, true
 		}
+	}
+	if !res.Restored && !res.Removed {
+		res.KeptSettings = presentExtras(d, extras)
 	}
 	res.Changed = true
 	res.Diff = unifiedDiff(cf.path, cf.data, out, false, res.Removed)
@@ -204,7 +227,20 @@ func (o Options) check(installing bool) (*target, error) {
 	if err := abs("project dir", o.ProjectDir, false); err != nil {
 		return nil, err
 	}
-	if err := abs("home dir", o.HomeDir, o.ProjectDir == ""); err != nil {
+	if o.System {
+		if o.ProjectDir != "" || o.OnyHome != "" {
+			return nil, errors.New("a system install has no project dir and no ony home: it uses the system install's engine")
+		}
+		if t.systemFile == nil {
+			return nil, fmt.Errorf("%s has no managed policy file that Ony knows of", t.title)
+		}
+		if err := abs("install root", o.Root, false); err != nil {
+			return nil, err
+		}
+	} else if o.Root != "" {
+		return nil, errors.New("an install root is for a system install")
+	}
+	if err := abs("home dir", o.HomeDir, o.ProjectDir == "" && !o.System); err != nil {
 		return nil, err
 	}
 	if err := abs("ony home", o.OnyHome, false); err != nil {
@@ -226,6 +262,11 @@ func (o Options) check(installing bool) (*target, error) {
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return nil, fmt.Errorf("binary %s is not an executable file", o.Binary)
 	}
+	if o.System {
+		if err := rootOwnedBinary(o.Binary); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -242,8 +283,8 @@ func refuse(path string, err error) error {
 }
 
 // verifyInstalled re-reads the new file: it must hold exactly one pure Ony
-// entry per event, and stay plain JSON if it was.
-func verifyInstalled(t *target, base, out []byte, binary string) error {
+// entry per event and the extra settings, and stay plain JSON if it was.
+func verifyInstalled(t *target, base, out []byte, binary string, extras []extra) error {
 	d, err := parseDoc(out)
 	if err != nil {
 		return fmt.Errorf("the edited file does not parse: %w", err)
@@ -258,19 +299,22 @@ func verifyInstalled(t *target, base, out []byte, binary string) error {
 	if json.Valid(base) && !json.Valid(out) {
 		return errors.New("the edited file is no longer plain JSON")
 	}
+	if missing := missingExtras(d, extras); len(missing) > 0 {
+		return fmt.Errorf("the edited file does not set %s", strings.Join(missing, ", "))
+	}
 	return nil
 }
 
 // preimage looks for the file as it was before install: a backup with no
 // Ony entry that install, replayed with the entries now in the file, turns
 // into exactly the current bytes.
-func preimage(cf configFile, t *target, want []eventItem, binary string) ([]byte, bool) {
+func preimage(cf configFile, t *target, want []eventItem, binary string, extras []extra) ([]byte, bool) {
 	for _, name := range cf.backups() {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			continue
 		}
-		if replay(b, t, want, binary, cf.data) {
+		if replay(b, t, want, binary, extras, cf.data) {
 			return b, true
 		}
 	}
@@ -278,7 +322,7 @@ func preimage(cf configFile, t *target, want []eventItem, binary string) ([]byte
 }
 
 // replay reports whether installing want into candidate gives exactly cur.
-func replay(candidate []byte, t *target, want []eventItem, binary string, cur []byte) bool {
+func replay(candidate []byte, t *target, want []eventItem, binary string, extras []extra, cur []byte) bool {
 	d, err := parseDoc(candidate)
 	if err != nil {
 		return false
@@ -286,7 +330,7 @@ func replay(candidate []byte, t *target, want []eventItem, binary string, cur []
 	if fs, err := scan(d, t, binary); err != nil || len(fs) > 0 {
 		return false
 	}
-	return apply(d, t, want, binary) == nil && bytes.Equal(d.bytes(), cur)
+	return applyAll(d, t, want, binary, extras) == nil && bytes.Equal(d.bytes(), cur)
 }
 
 // commit backs the file up and writes (or removes) it, unless it changed
@@ -335,6 +379,9 @@ func installSummary(t *target, o Options, s spec, res Result) string {
 	if o.ProjectDir != "" && t.projectNote != "" {
 		fmt.Fprintf(&b, "%s\n", t.projectNote)
 	}
+	if o.System {
+		fmt.Fprintf(&b, "Managed policy, writable by root only: %s\n", t.systemNote)
+	}
 	return b.String()
 }
 
@@ -363,6 +410,10 @@ func uninstallSummary(t *target, o Options, res Result) string {
 	}
 	if res.Backup != "" {
 		fmt.Fprintf(&b, "Backup of the previous file: %s\n", res.Backup)
+	}
+	if len(res.KeptSettings) > 0 {
+		fmt.Fprintf(&b, "The file was edited since install, so only Ony's entries were removed; still set: %s. Remove them if Ony added them.\n",
+			strings.Join(res.KeptSettings, ", "))
 	}
 	return b.String()
 }

@@ -59,13 +59,16 @@ func Status(o Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	cf, err := readConfig(t.file(o, o.ProjectDir))
+	if o.System && t.toml {
+		return statusTOML(o, t)
+	}
+	cf, err := o.readConfig(t)
 	if err != nil {
 		return Report{}, err
 	}
 	r := Report{Harness: t.name, Title: t.title, File: cf.path, FailClosedSwitch: t.failClosed}
 	if !cf.exists {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s does not exist: run `ony-tui install %s`", cf.path, t.name))
+		r.Problems = append(r.Problems, fmt.Sprintf("%s does not exist: run `%s`", cf.path, o.installCommand(t)))
 		return r, nil
 	}
 	d, err := parseDoc(cf.data)
@@ -88,15 +91,18 @@ func Status(o Options) (Report, error) {
 		switch {
 		case n == 0:
 			r.Installed = false
-			problem("no Ony entry for %s: run `ony-tui install %s`", ev, t.name)
+			problem("no Ony entry for %s: run `%s`", ev, o.installCommand(t))
 		case n > 1:
-			problem("%d Ony entries for %s: each call is sent to Ony %d times; run `ony-tui install %s` to keep one", n, ev, n, t.name)
+			problem("%d Ony entries for %s: each call is sent to Ony %d times; run `%s` to keep one", n, ev, n, o.installCommand(t))
 		}
 	}
 	for _, f := range fs {
 		r.Entries = append(r.Entries, t.check(o, f, problem))
 	}
 	harnessSwitches(t, d, problem)
+	for _, m := range missingExtras(d, o.extras(t)) {
+		problem("the managed file does not set %s", m)
+	}
 	if t.failOpen != nil {
 		timeout := t.defaultTimeout
 		if len(r.Entries) > 0 && r.Entries[0].Timeout > 0 {
@@ -121,13 +127,23 @@ func (t *target) check(o Options, f found, problem func(string, ...any)) Entry {
 	bin := e.Command[0]
 	e.PointsAtBinary = o.Binary != "" && bin == o.Binary
 	if o.Binary != "" && !e.PointsAtBinary {
-		problem("the %s entry runs %s, not %s: run `ony-tui install %s` again", f.event, bin, o.Binary, t.name)
+		problem("the %s entry runs %s, not %s: run `%s` again", f.event, bin, o.Binary, o.installCommand(t))
 	}
 	if fi, err := os.Stat(bin); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		problem("the %s entry runs %s, which is not an executable file%s", f.event, bin, t.missingBinary())
 	}
 	if home := argAfter(e.Command, "--home"); home != o.OnyHome {
 		problem("the %s entry passes --home %q, but Ony's home is %q", f.event, home, o.OnyHome)
+	}
+	if sys := slices.Contains(e.Command, "--system"); sys != o.System {
+		if o.System {
+			problem("the %s entry does not pass --system: it asks a per-user engine, not the system install's", f.event)
+		} else {
+			problem("the %s entry passes --system, but this is a per-user install", f.event)
+		}
+	}
+	if root := argAfter(e.Command, "--root"); o.System && root != o.Root && !(root == "" && (o.Root == "" || o.Root == "/")) {
+		problem("the %s entry passes --root %q, but the system install is below %q", f.event, root, o.Root)
 	}
 	deadline := o.Deadline
 	if arg := argAfter(e.Command, "--deadline"); arg != "" {
@@ -137,7 +153,7 @@ func (t *target) check(o Options, f found, problem func(string, ...any)) Entry {
 		} else {
 			e.Deadline, deadline = d, d
 			if o.Deadline > 0 && d != o.Deadline {
-				problem("the %s entry passes --deadline %s, but Ony's hook deadline is %s: run `ony-tui install %s` again", f.event, d, o.Deadline, t.name)
+				problem("the %s entry passes --deadline %s, but Ony's hook deadline is %s: run `%s` again", f.event, d, o.Deadline, o.installCommand(t))
 			}
 		}
 	}

@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
