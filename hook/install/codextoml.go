@@ -109,7 +109,7 @@ func uninstallTOML(o Options, t *target) (Result, error) {
 	res.Changed = true
 	res.Diff = unifiedDiff(cf.path, cf.data, out, false, res.Removed)
 	if !o.DryRun {
-		if res.Backup, err = commit(cf, out, res.Removed, o.now()); err != nil {
+		if res.Backup, err = o.commitUninstall(cf, out, res.Removed); err != nil {
 			return Result{}, err
 		}
 	}
@@ -366,9 +366,9 @@ func statusTOML(o Options, t *target) (Report, error) {
 	} else if f == nil || (f["hooks"] != true && f["codex_hooks"] != true) {
 		problem("[features] hooks is not pinned to true: a user's config.toml can turn hooks off")
 	}
-	r.FailOpen = t.failOpen(spec{timeout: t.defaultTimeout})
+	r.FailOpen = t.failOpen(spec{timeout: t.defaultTimeout, system: true})
 	if len(r.Entries) > 0 && r.Entries[0].Timeout > 0 {
-		r.FailOpen = t.failOpen(spec{timeout: r.Entries[0].Timeout})
+		r.FailOpen = t.failOpen(spec{timeout: r.Entries[0].Timeout, system: true})
 	}
 	return r, nil
 }

@@ -228,6 +228,10 @@ func codexTarget() *target {
 		},
 		defaultTimeout: 600 * time.Second,
 		failOpen: func(s spec) string {
+			if s.system {
+				return fmt.Sprintf("Codex has no fail-closed switch: if the binary is missing, crashes, or hangs past the %s timeout, Codex runs the call. "+
+					"The binary is root's here, so the agent's user cannot remove it.", s.timeout)
+			}
 			return fmt.Sprintf("Codex has no fail-closed switch: if the binary is missing, crashes, or hangs past the %s timeout, Codex runs the call. "+
 				"Codex also skips a hook until you trust it: open /hooks in Codex and trust the Ony entries now, and again after any reinstall that changes them.", s.timeout)
 		},

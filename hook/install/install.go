@@ -196,7 +196,7 @@ func Uninstall(o Options) (Result, error) {
 	res.Changed = true
 	res.Diff = unifiedDiff(cf.path, cf.data, out, false, res.Removed)
 	if !o.DryRun {
-		if res.Backup, err = commit(cf, out, res.Removed, o.now()); err != nil {
+		if res.Backup, err = o.commitUninstall(cf, out, res.Removed); err != nil {
 			return Result{}, err
 		}
 	}

@@ -108,7 +108,7 @@ func Status(o Options) (Report, error) {
 		if len(r.Entries) > 0 && r.Entries[0].Timeout > 0 {
 			timeout = r.Entries[0].Timeout
 		}
-		r.FailOpen = t.failOpen(spec{timeout: timeout})
+		r.FailOpen = t.failOpen(spec{timeout: timeout, system: o.System})
 	}
 	return r, nil
 }

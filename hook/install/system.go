@@ -185,3 +185,22 @@ func (o Options) installCommand(t *target) string {
 	}
 	return "ony-tui install " + t.name
 }
+
+// commitUninstall writes (or removes) the file uninstall computed. A
+// managed policy file that install created, and that holds exactly what it
+// wrote, goes without a backup (there is nothing of anyone else's to keep),
+// and so does its directory if that is left empty: no copy of Ony's entries
+// stays behind in /etc. Everything else is backed up first, as commit does.
+func (o Options) commitUninstall(cf configFile, out []byte, removed bool) (string, error) {
+	if !o.System || !removed {
+		return commit(cf, out, removed, o.now())
+	}
+	if err := cf.unchangedSince(); err != nil {
+		return "", err
+	}
+	if err := os.Remove(cf.path); err != nil {
+		return "", fmt.Errorf("removing %s: %w", cf.path, err)
+	}
+	_ = os.Remove(filepath.Dir(cf.path)) // only if empty
+	return "", nil
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/hook/harness"
 	"github.com/ony-dev/ony-tui/hook/install"
+	"github.com/ony-dev/ony-tui/internal/sysinstall"
 )
 
 // binaryPath is the absolute, symlink-resolved path of this binary, which
@@ -72,7 +74,7 @@ func (g *globals) installOptions(harnessName, project string, dryRun bool) (inst
 }
 
 func newInstallCmd(g *globals, stdout, stderr io.Writer, add bool) *cobra.Command {
-	var project string
+	var project, engineUser, hookGroup string
 	var dryRun bool
 	use, short, verb, svcVerb := "install", "Gate an agent harness's tool calls through Ony", "installed", "writes and enables"
 	if !add {
@@ -88,14 +90,29 @@ harness's fail-closed switch where one exists and says plainly which
 harnesses stay fail-open if the binary disappears.
 
 "service" %[3]s the systemd user unit that runs the engine (ony-tui serve),
-so it outlives every console: consoles attach to it and detach freely.`, strings.ToUpper(use[:1])+use[1:]+"s", strings.Join(harness.Names(), ", "), svcVerb),
+so it outlives every console: consoles attach to it and detach freely.
+
+With --system (as root) it sets up the hardened posture: "service" runs the
+engine as a system user of its own from a root-owned copy of this binary,
+with its keys, TOTP secret and ledger out of the owner's reach; a harness
+name puts the hook in the harness's managed policy, which the user cannot
+override: /etc/claude-code/managed-settings.json, /etc/codex/requirements.toml,
+/etc/cursor/hooks.json, /etc/gemini-cli/settings.json,
+/etc/github-copilot/policy.d/ony.json. --dry-run prints every step.`, strings.ToUpper(use[:1])+use[1:]+"s", strings.Join(harness.Names(), ", "), svcVerb),
 		Example: fmt.Sprintf(`  ony-tui %[1]s claude
   ony-tui %[1]s codex cursor gemini copilot
   ony-tui %[1]s claude --project . --dry-run
-  ony-tui %[1]s service`, use),
+  ony-tui %[1]s service
+  sudo ony-tui %[1]s --system service claude --dry-run`, use),
 		Args:      cobra.MinimumNArgs(1),
 		ValidArgs: append(harness.Names(), "service"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.system {
+				if project != "" {
+					return errors.New("--project and --system name different configs: use one")
+				}
+				return systemInstall{g: g, add: add, dryRun: dryRun, engineUser: engineUser, hookGroup: hookGroup, stdout: stdout, stderr: stderr}.run(args)
+			}
 			failed := false
 			for _, h := range args {
 				if h == "service" {
@@ -141,6 +158,8 @@ so it outlives every console: consoles attach to it and detach freely.`, strings
 	}
 	cmd.Flags().StringVar(&project, "project", "", "edit this project's config instead of your user config")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the change as a diff and write nothing")
+	cmd.Flags().StringVar(&engineUser, "engine-user", "", "with --system service: the engine's system user (default "+sysinstall.DefaultEngineUser+")")
+	cmd.Flags().StringVar(&hookGroup, "hook-group", "", "with --system service: the group whose members' hooks reach the engine (default "+sysinstall.DefaultHookGroup+")")
 	return cmd
 }
 

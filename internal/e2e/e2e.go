@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -144,6 +145,8 @@ type Cmd struct {
 	Stdin string
 	// Env is the whole environment; nil inherits the test's.
 	Env []string
+	// As, when set, runs the command as another user (tests run as root).
+	As *syscall.Credential
 }
 
 // Run runs the binary without a terminal and waits for it. A failure to
@@ -155,6 +158,9 @@ func Run(t testing.TB, bin string, c Cmd) Result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = c.Env
+	if c.As != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.As}
+	}
 	err := cmd.Run()
 	r := Result{Stdout: out.String(), Stderr: errb.String()}
 	var ee *exec.ExitError

@@ -131,12 +131,15 @@ func Install(o Options) error {
 	fmt.Fprintf(o.Out, "\nThe engine's unit (%s):\n%s\n", p.Unit, indent(unit))
 	serve := harness.ShellJoin(ServeArgs(p, ownerUID))
 	switch {
-	case o.DryRun:
-		fmt.Fprintln(o.Out, "Dry run: nothing was changed.")
-	case systemd:
+	case systemd && !o.DryRun:
 		fmt.Fprintln(o.Out, "The engine runs now (systemctl status ony.service).")
-	default:
-		fmt.Fprintf(o.Out, "systemd is not running on this machine (no /run/systemd/system), so the unit was written but not started. Start the engine as its user, under any supervisor:\n  runuser -u %s -- %s\n", o.EngineUser, serve)
+	case !systemd && p.Layout.Root != "/":
+		fmt.Fprintf(o.Out, "The install root is %s, so the unit is not enabled. Start the engine as its user, under any supervisor:\n  runuser -u %s -- %s\n", p.Layout.Root, o.EngineUser, serve)
+	case !systemd:
+		fmt.Fprintf(o.Out, "systemd is not running on this machine (no /run/systemd/system), so the unit is written but not started. Start the engine as its user, under any supervisor:\n  runuser -u %s -- %s\n", o.EngineUser, serve)
+	}
+	if o.DryRun {
+		fmt.Fprintln(o.Out, "Dry run: nothing was changed.")
 	}
 	fmt.Fprintf(o.Out, `
 What this gives: the engine runs as %[1]s; its keys, TOTP secret and ledger in %[2]s are unreadable by %[3]s, and its policy in %[4]s is root's.

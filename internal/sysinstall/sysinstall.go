@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/hook/harness"
 )
 
 // Defaults of a system install.
@@ -126,7 +127,7 @@ func command(name string, args ...string) error {
 }
 
 func commandLine(name string, args ...string) string {
-	return strings.Join(append([]string{name}, args...), " ")
+	return harness.ShellJoin(append([]string{name}, args...))
 }
 
 // inGroup reports whether user u is a member of group gid.

@@ -78,7 +78,8 @@ func Uninstall(o Options) error {
 			continue
 		}
 		steps = append(steps, step{"remove " + d + " if it is empty", func() error {
-			if err := os.Remove(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			err := os.Remove(d)
+			if err != nil && !errors.Is(err, os.ErrNotExist) && !strings.HasPrefix(p.Layout.StateDir, d+"/") {
 				kept = append(kept, d+" (not empty)")
 			}
 			return nil
