@@ -1,6 +1,7 @@
 # ony-tui: the terminal approval console of Ony.
 #
 #   make run     build and start the console (installs or asks for system packages)
+#   make install build and copy the binary to ~/.local/bin (or PREFIX=/usr/local)
 #   make test    everything CI runs: format, vet, race tests, end-to-end tests
 #   make bench   benchmarks, with figures for the README and closing notes
 #   make fuzz    a short run of every fuzz target
@@ -10,17 +11,19 @@ BIN       ?= bin/ony-tui
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+PREFIX    ?= $(HOME)/.local
+BINDIR    ?= $(PREFIX)/bin
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
 BUILD_PKGS := gcc pkg-config libpcsclite-dev
 TEST_PKGS  := pcscd vsmartcard-vpcd tmux openssh-server openssh-client
 
-.PHONY: all build run test vet fmt-check unit e2e bench fuzz deps deps-test clean help
+.PHONY: all build run install test vet fmt-check unit e2e bench fuzz deps deps-test clean help
 
 all: build
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,9p' Makefile
 
 ## deps: check (and as root, install) the system packages needed to build.
 deps:
@@ -36,6 +39,13 @@ build: deps
 ## run: build, then start the console on the default home (or ONY_HOME).
 run: build
 	./$(BIN) $(ARGS)
+
+## install: copy the binary somewhere stable, so hook entries do not point
+## into this checkout (make clean would break them): ~/.local/bin by default.
+install: build
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ony-tui
+	@echo "installed $(DESTDIR)$(BINDIR)/ony-tui; point the hooks at it: $(BINDIR)/ony-tui install claude (or codex, cursor, gemini, copilot)"
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

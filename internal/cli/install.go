@@ -113,6 +113,9 @@ override: /etc/claude-code/managed-settings.json, /etc/codex/requirements.toml,
 				}
 				return systemInstall{g: g, add: add, dryRun: dryRun, engineUser: engineUser, hookGroup: hookGroup, stdout: stdout, stderr: stderr}.run(args)
 			}
+			if add && !dryRun {
+				warnUnstableBinary(stderr)
+			}
 			failed := false
 			for _, h := range args {
 				if h == "service" {
@@ -169,4 +172,24 @@ func indent(s string) string {
 		lines[i] = "  " + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// warnUnstableBinary says so when the hook entries would point into a git
+// checkout or a build directory, and what to do instead.
+func warnUnstableBinary(stderr io.Writer) {
+	bin, err := binaryPath()
+	if err != nil {
+		return
+	}
+	home, _ := os.UserHomeDir()
+	why := install.UnstableBinary(bin, home)
+	if why == "" {
+		return
+	}
+	fmt.Fprintf(stderr, `ony-tui: warning: the hook entries will run %s, and %s.
+  A make clean, a branch switch or a rebuild breaks or changes every hook: Claude Code and
+  Cursor then block every call, Codex and Gemini run every call unchecked. Put the binary
+  somewhere stable first (make install copies it to ~/.local/bin), then install from there:
+  ~/.local/bin/ony-tui install <harness>
+`, bin, why)
 }

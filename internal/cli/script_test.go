@@ -23,7 +23,8 @@ func TestMain(m *testing.M) { e2e.Main(m, &bin) }
 // TestScripts runs every command of the CLI, and its error paths, as the
 // scripts in testdata/script describe them (one txtar file each). Each
 // script gets its own short ONY_HOME and a HOME of its own (where harness
-// configs live), and these commands besides testscript's own:
+// configs live), $ONY_BIN naming the binary, and these commands besides
+// testscript's own:
 //
 //	ony [--exit N] ARGS...   run the real binary; the exit code must be N (default 0)
 //	serve                    start `ony-tui serve` in the background and wait until it answers
@@ -45,6 +46,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("ONY_HOME", home)
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("ONY_BIN", bin) // the binary itself, for scripts that copy it
 			env.Values["servers"] = &servers{}
 			env.Defer(func() { env.Values["servers"].(*servers).stopAll() })
 			return nil
