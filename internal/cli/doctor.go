@@ -49,7 +49,12 @@ func newDoctorCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
 and taxonomy load, the ledger verifies, a code device is enrolled, and each
 harness's hook is installed, points at this binary, has a timeout longer than
 the hook's deadline and its fail-closed switch on. Exits 1 if anything is
-wrong.`,
+wrong.
+
+The posture lines say, for the user doctor runs as (run it as the user the
+agent runs as), which of the binary, the hook entries, the engine and its keys
+that user could change or read, and what that means. doctor --system checks
+the system install instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.layout()
@@ -57,14 +62,19 @@ wrong.`,
 				return err
 			}
 			d := &doctor{g: g, l: l}
-			d.files()
-			cfg := d.config()
-			d.taxonomy()
-			d.devices()
-			d.ledger(cmd.Context())
-			d.console()
-			d.hookLog()
-			d.harnesses(cfg)
+			if l.System {
+				d.system(cmd.Context())
+			} else {
+				d.files()
+				cfg := d.config()
+				d.taxonomy()
+				d.devices()
+				d.ledger(cmd.Context())
+				d.console()
+				d.hookLog()
+				d.harnesses(cfg)
+				d.userPosture(cfg)
+			}
 			failed := false
 			for _, c := range d.checks {
 				fmt.Fprintf(stdout, "%-5s %-10s %s\n", c.level, c.what, c.text)

@@ -167,6 +167,24 @@ func TestSystemPosture(t *testing.T) {
 			t.Fatalf("the held request was answered after %s, before its deadline", el)
 		}
 	})
+	t.Run("doctor", func(t *testing.T) {
+		p.t = t
+		res := p.asOwner("", p.sysBin, "doctor", "--system", "--root", root)
+		t.Log(res.Stdout)
+		for _, want := range []string{
+			"ok    posture    binary " + p.sysBin + ": root's; you cannot change or replace it",
+			"ok    posture    hook claude " + p.path("etc/claude-code/managed-settings.json") + ": root's",
+			"ok    posture    engine " + p.path("var/lib/ony") + ": runs as " + p.engineName,
+			"ok    posture    secrets " + p.path("var/lib/ony/keys") + ": you cannot read it",
+			"ok    posture    system install: the agent's user can neither unhook Ony",
+			"ok    console    reachable",
+			"ok    claude     managed hook in",
+		} {
+			if !strings.Contains(res.Stdout, want) {
+				t.Errorf("doctor --system as the owner does not say %q:\n%s", want, res.Stdout)
+			}
+		}
+	})
 	t.Run("root's engine only", func(t *testing.T) {
 		p.t = t
 		// The engine must run as its own user: as root it refuses.
