@@ -16,7 +16,7 @@ BINDIR    ?= $(PREFIX)/bin
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
 BUILD_PKGS := gcc pkg-config libpcsclite-dev
-TEST_PKGS  := pcscd vsmartcard-vpcd tmux openssh-server openssh-client
+TEST_PKGS  := pcscd vsmartcard-vpcd tmux openssh-server openssh-client passwd util-linux
 
 .PHONY: all build run install test vet fmt-check unit e2e bench fuzz deps deps-test clean help
 

@@ -82,7 +82,17 @@ func hostLabel() string {
 	}
 }
 
-func deviceRegistry(l paths.Layout) *device.Registry { return app.Registry(l, nil) }
+// deviceRegistry opens a layout's registry. Read as another user than the
+// engine's (the owner listing devices), a system install's registry is the
+// engine user's public one; changes need that user (asEngineUser).
+func deviceRegistry(l paths.Layout) *device.Registry {
+	if l.System {
+		if uid, err := l.EngineUID(); err == nil {
+			return device.OpenWith(l.DevicesFile, l.KeysDir, nil, device.Access{Owner: uid, Shared: true})
+		}
+	}
+	return app.Registry(l, nil)
+}
 
 // manage runs fn for a management command: only at a terminal, with the
 // tools open, closing them afterwards.
