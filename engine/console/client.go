@@ -392,6 +392,8 @@ func resultErr(r Result) error {
 		s = engine.ErrNotPending
 	case CodeCodeRequired:
 		s = engine.ErrCodeRequired
+	case CodeFactorRequired:
+		s = engine.ErrFactorRequired
 	case CodeBadCode:
 		s = engine.ErrBadCode
 	case CodeKillSwitch:

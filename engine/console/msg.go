@@ -226,9 +226,12 @@ type Error struct {
 const (
 	CodeNotPending   = "not_pending"   // the request is no longer waiting
 	CodeCodeRequired = "code_required" // approving it needs the 6-digit code
-	CodeBadCode      = "bad_code"      // the code was wrong
-	CodeKillSwitch   = "kill_switch"   // the kill switch is engaged
-	CodeFailed       = "failed"        // anything else
+	// CodeFactorRequired: a system install refuses an approval with
+	// nothing but a keypress; with the code it is an approval.
+	CodeFactorRequired = "factor_required"
+	CodeBadCode        = "bad_code"    // the code was wrong
+	CodeKillSwitch     = "kill_switch" // the kill switch is engaged
+	CodeFailed         = "failed"      // anything else
 )
 
 // Refusal closes a connection the engine will not serve.

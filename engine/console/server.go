@@ -423,6 +423,8 @@ func codeOf(err error) string {
 	switch {
 	case errors.Is(err, engine.ErrNotPending):
 		return CodeNotPending
+	case errors.Is(err, engine.ErrFactorRequired):
+		return CodeFactorRequired
 	case errors.Is(err, engine.ErrCodeRequired):
 		return CodeCodeRequired
 	case errors.Is(err, engine.ErrBadCode):
