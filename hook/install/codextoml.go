@@ -138,8 +138,8 @@ func tomlInstalled(base []byte, s spec) ([]byte, error) {
 		end.WriteString("[features]\nhooks = true\n\n")
 	case !isTable:
 		return nil, errors.New(`"features" is not a table`)
-	case f["hooks"] == false || f["codex_hooks"] == false:
-		return nil, errors.New("[features] turns hooks off in the managed policy: Ony cannot gate Codex while it does; change it yourself")
+	case notTrue(f, "hooks") || notTrue(f, "codex_hooks"):
+		return nil, errors.New("[features] sets hooks to something other than true in the managed policy: Ony cannot gate Codex while hooks may be off; change it yourself")
 	case f["hooks"] == nil && f["codex_hooks"] == nil:
 		var err error
 		if body, err = addFeatureLine(base); err != nil {
@@ -190,6 +190,12 @@ func addFeatureLine(base []byte) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("the file sets features without a [features] table (dotted keys or an inline table): add hooks = true to it yourself")
+}
+
+// notTrue reports whether m sets key to anything but true.
+func notTrue(m map[string]any, key string) bool {
+	v, ok := m[key]
+	return ok && v != true
 }
 
 func hasTOMLMarks(b []byte) bool {

@@ -237,7 +237,8 @@ func TestSystemInstallRefuses(t *testing.T) {
 	cases := []struct{ h, content, why string }{
 		{harness.Claude, "{\"allowManagedHooksOnly\": false}\n", "allowManagedHooksOnly is already set"},
 		{harness.Codex, "allow_managed_hooks_only = false\n", "allow_managed_hooks_only is set to false"},
-		{harness.Codex, "[features]\nhooks = false\n", "turns hooks off"},
+		{harness.Codex, "[features]\nhooks = false\n", "something other than true"},
+		{harness.Codex, "[features]\nhooks = \"yes\"\n", "something other than true"},
 		{harness.Codex, "features.web_search = false\n", "without a [features] table"},
 		{harness.Codex, "hooks = 3\n", "not a table"},
 		{harness.Codex, "[hooks]\nPreToolUse = []\n", "nothing was written"},
