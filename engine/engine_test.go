@@ -342,7 +342,7 @@ func TestKillSwitch(t *testing.T) {
 	if !f2.KillSwitch() {
 		t.Fatal("kill switch lost across restart")
 	}
-	if err := f.eng.ReleaseKillSwitch(ctx); err != nil {
+	if err := f.eng.ReleaseKillSwitch(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	tk3, req3 := f.submit(t, "ls")
@@ -500,7 +500,7 @@ func TestEntriesAreLedgerKinds(t *testing.T) {
 	f.eng.Abandon(tk.RequestID)
 	_ = f.eng.SetAway(ctx, true)
 	_ = f.eng.EngageKillSwitch(ctx)
-	_ = f.eng.ReleaseKillSwitch(ctx)
+	_ = f.eng.ReleaseKillSwitch(ctx, "")
 	seen := map[ledger.Kind]bool{}
 	for _, k := range f.j.kinds() {
 		if !k.Valid() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/verdict"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 // TestRequireFactorRefusesKeypadOnly: in the hardened posture a keypress
@@ -76,5 +77,49 @@ func TestKeypadApprovesWithoutRequireFactor(t *testing.T) {
 	}
 	if v := f.outcome(t, tk, req); v.Decision != verdict.Approve {
 		t.Fatalf("%+v", v)
+	}
+}
+
+// TestReleaseKillSwitchNeedsTheCodeWhenHardened: in the hardened posture
+// code the agent runs as the owner can reach the console socket; releasing
+// the kill switch the owner pulled must need the code, like an approval.
+func TestReleaseKillSwitchNeedsTheCodeWhenHardened(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.RequireFactor = true })
+	ctx := context.Background()
+	if err := f.eng.EngageKillSwitch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"", "  "} {
+		if err := f.eng.ReleaseKillSwitch(ctx, code); !errors.Is(err, ErrReleaseNeedsCode) || !errors.Is(err, ErrFactorRequired) {
+			t.Fatalf("release with %q: %v", code, err)
+		}
+	}
+	if err := f.eng.ReleaseKillSwitch(ctx, "000000"); !errors.Is(err, ErrBadCode) {
+		t.Fatalf("release with a wrong code: %v", err)
+	}
+	if !f.eng.KillSwitch() {
+		t.Fatal("a refused release lifted the kill switch")
+	}
+	failed := 0
+	for _, r := range f.j.recs {
+		if r.Kind == ledger.KindCodeFailed && strings.Contains(r.Detail, "release the kill switch") {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("%d failed release codes recorded", failed)
+	}
+	if err := f.eng.ReleaseKillSwitch(ctx, "123 456"); err != nil || f.eng.KillSwitch() {
+		t.Fatalf("release with the code: %v (engaged %v)", err, f.eng.KillSwitch())
+	}
+	last := f.j.recs[len(f.j.recs)-1]
+	if last.Kind != ledger.KindKillReleased || last.Step != 59426000 || strings.Join(last.Factors, ",") != "totp" {
+		t.Fatalf("release entry %+v", last)
+	}
+	// The per-user posture releases with the keypad, as before.
+	g := newFixture(t, nil)
+	_ = g.eng.EngageKillSwitch(ctx)
+	if err := g.eng.ReleaseKillSwitch(ctx, ""); err != nil || g.eng.KillSwitch() {
+		t.Fatalf("per-user release: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/verdict"
@@ -70,9 +71,37 @@ func (e *Engine) EngageKillSwitch(ctx context.Context) error {
 	return nil
 }
 
-// ReleaseKillSwitch lets requests through to the normal policy again. If the
-// persisted state cannot be removed the switch stays engaged.
-func (e *Engine) ReleaseKillSwitch(ctx context.Context) error {
+// ErrReleaseNeedsCode refuses to release the kill switch without the
+// 6-digit code where every human decision needs a factor (RequireFactor):
+// code the agent runs as the owner can reach the console socket, and must
+// not lift the brake the owner pulled. It wraps ErrFactorRequired.
+var ErrReleaseNeedsCode = fmt.Errorf("%w (releasing the kill switch in a hardened install needs the 6-digit code)", ErrFactorRequired)
+
+// ReleaseKillSwitch lets requests through to the normal policy again. In a
+// hardened install (RequireFactor) it needs a valid 6-digit code, checked
+// and consumed like an approval's. If the persisted state cannot be removed
+// the switch stays engaged.
+func (e *Engine) ReleaseKillSwitch(ctx context.Context, code string) error {
+	var step uint64
+	var factors []string
+	if e.opts.RequireFactor {
+		code = strings.ReplaceAll(code, " ", "")
+		if code == "" {
+			return ErrReleaseNeedsCode
+		}
+		if e.opts.Codes == nil || !e.opts.Codes.Enrolled() {
+			return fmt.Errorf("no code device enrolled: run `ony-tui enroll totp`: %w", ErrReleaseNeedsCode)
+		}
+		s, err := e.opts.Codes.Check(ctx, "kill-switch-release", code)
+		if err != nil {
+			if _, jerr := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindCodeFailed,
+				Detail: fmt.Sprintf("wrong code to release the kill switch: %v", err)}); jerr != nil {
+				e.problem("ledger append failed for a wrong code: %v", jerr)
+			}
+			return fmt.Errorf("%w: the kill switch stays engaged: %v", ErrBadCode, err)
+		}
+		step, factors = s, []string{verdict.FactorTOTP}
+	}
 	if f := e.opts.KillSwitchFile; f != "" {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			e.problem("kill switch stays engaged: %v", err)
@@ -83,7 +112,7 @@ func (e *Engine) ReleaseKillSwitch(ctx context.Context) error {
 	e.kill = false
 	e.mu.Unlock()
 	e.notify()
-	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindKillReleased}); err != nil {
+	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindKillReleased, Step: step, Factors: factors}); err != nil {
 		e.problem("recording kill switch release failed: %v", err)
 		return fmt.Errorf("recording kill switch release: %w", err)
 	}

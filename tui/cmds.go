@@ -110,7 +110,7 @@ func decideCmd(ctx context.Context, s *snapshotter, r engine.Request, approve bo
 }
 
 // killSwitchCmd engages or releases the kill switch.
-func killSwitchCmd(ctx context.Context, s *snapshotter, engage bool, waiting int) tea.Cmd {
+func killSwitchCmd(ctx context.Context, s *snapshotter, engage bool, waiting int, code string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, engineTimeout)
 		defer cancel()
@@ -118,9 +118,9 @@ func killSwitchCmd(ctx context.Context, s *snapshotter, engage bool, waiting int
 		if engage {
 			err = s.eng.EngageKillSwitch(ctx)
 		} else {
-			err = s.eng.ReleaseKillSwitch(ctx)
+			err = s.eng.ReleaseKillSwitch(ctx, code)
 		}
-		return killSwitchMsg{engage: engage, denied: waiting, err: err, snap: s.take(false)}
+		return killSwitchMsg{engage: engage, denied: waiting, withCode: code != "", err: err, snap: s.take(false)}
 	}
 }
 

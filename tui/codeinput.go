@@ -14,11 +14,12 @@ const codeDigits = 6
 // codeInput is the masked 6-digit code dialog a critical approval opens.
 // It takes digits only; the engine decides whether the code is right.
 type codeInput struct {
-	open  bool
-	req   engine.Request // the request being approved
-	input lineInput
-	err   string // the engine's answer to the last code, or a format hint
-	busy  bool   // a code is being checked
+	open    bool
+	release bool           // the code releases the kill switch (a hardened install), not approves req
+	req     engine.Request // the request being approved
+	input   lineInput
+	err     string // the engine's answer to the last code, or a format hint
+	busy    bool   // a code is being checked
 }
 
 func newCodeInput(st *Styles) codeInput {
@@ -27,14 +28,22 @@ func newCodeInput(st *Styles) codeInput {
 
 // openFor opens the dialog for r with an empty input.
 func (c *codeInput) openFor(r engine.Request) tea.Cmd {
-	c.open, c.req, c.err, c.busy = true, r, "", false
+	c.open, c.release, c.req, c.err, c.busy = true, false, r, "", false
+	c.input.Reset()
+	return c.input.Focus()
+}
+
+// openForRelease opens the dialog for releasing the kill switch, which a
+// hardened install allows only with the code.
+func (c *codeInput) openForRelease() tea.Cmd {
+	c.open, c.release, c.req, c.err, c.busy = true, true, engine.Request{}, "", false
 	c.input.Reset()
 	return c.input.Focus()
 }
 
 // close closes the dialog and forgets what was typed.
 func (c *codeInput) close() {
-	c.open, c.busy, c.err = false, false, ""
+	c.open, c.busy, c.err, c.release = false, false, "", false
 	c.req = engine.Request{}
 	c.input.Reset()
 	c.input.Blur()
@@ -65,14 +74,26 @@ func (c codeInput) update(msg tea.Msg) (codeInput, tea.Cmd) {
 // view renders the dialog box, w cells wide at most.
 func (c *codeInput) view(st *Styles, w int) string {
 	inner := max(20, min(56, w-4))
-	badge, bs := st.riskBadge(c.req.Class.Risk)
-	lines := []string{
-		st.Modal.Title.Render("6-digit code needed"),
-		"",
-		"Approve " + bs.Render(badge) + " " + st.Bold.Render(clip(requestTitle(c.req), inner-13)),
-		st.Dim.Render(clip(c.req.Class.Action+" → "+orDash(c.req.Class.Target), inner)),
-		"",
-		c.input.View(),
+	var lines []string
+	if c.release {
+		lines = []string{
+			st.Modal.Title.Render("6-digit code needed"),
+			"",
+			st.Bold.Render("Release the kill switch"),
+			st.Dim.Render(clip("hardened install: only the code lifts it", inner)),
+			"",
+			c.input.View(),
+		}
+	} else {
+		badge, bs := st.riskBadge(c.req.Class.Risk)
+		lines = []string{
+			st.Modal.Title.Render("6-digit code needed"),
+			"",
+			"Approve " + bs.Render(badge) + " " + st.Bold.Render(clip(requestTitle(c.req), inner-13)),
+			st.Dim.Render(clip(c.req.Class.Action+" → "+orDash(c.req.Class.Target), inner)),
+			"",
+			c.input.View(),
+		}
 	}
 	switch {
 	case c.busy:

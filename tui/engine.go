@@ -21,7 +21,7 @@ type Engine interface {
 	// EngageKillSwitch denies everything waiting and everything new.
 	EngageKillSwitch(ctx context.Context) error
 	// ReleaseKillSwitch lets requests through to the policy again.
-	ReleaseKillSwitch(ctx context.Context) error
+	ReleaseKillSwitch(ctx context.Context, code string) error
 	// SetAway marks the owner away from the consoles, or back.
 	SetAway(ctx context.Context, away bool) error
 	// Activity notes that a person pressed a key here; it must not block.

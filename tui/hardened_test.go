@@ -55,3 +55,38 @@ func TestHardenedWithoutCodeDevice(t *testing.T) {
 		t.Fatalf("a deny needs no factor: verdicts %v", v)
 	}
 }
+
+// TestHardenedReleaseNeedsTheCode: releasing the kill switch in the
+// hardened posture asks for the code after y; a wrong code keeps it
+// engaged and the dialog open, Esc backs out, the right code releases.
+func TestHardenedReleaseNeedsTheCode(t *testing.T) {
+	f, _ := hardenedRequest(t, fixtureOpts{})
+	f.key("K")
+	if !f.eng.KillSwitch() {
+		t.Fatal("K did not engage")
+	}
+	f.key("K")
+	f.key("y")
+	if !f.eng.KillSwitch() || !f.m.code.open || !f.m.code.release {
+		t.Fatalf("y alone released, or no code asked (open %v release %v)", f.m.code.open, f.m.code.release)
+	}
+	if s := f.screen(); !strings.Contains(s, "Release the kill switch") || !strings.Contains(s, "only the 6-digit code releases") {
+		t.Fatalf("the console does not say the code is needed:\n%s", s)
+	}
+	f.typeText("000000")
+	f.key("enter")
+	if !f.eng.KillSwitch() || !f.m.code.open || !strings.Contains(f.m.code.err, "wrong code") {
+		t.Fatalf("a wrong code: engaged %v open %v err %q", f.eng.KillSwitch(), f.m.code.open, f.m.code.err)
+	}
+	f.key("esc")
+	if f.m.code.open || !f.eng.KillSwitch() {
+		t.Fatal("esc did not back out, or released")
+	}
+	f.key("K")
+	f.key("y")
+	f.typeText(f.code())
+	f.key("enter")
+	if f.eng.KillSwitch() || f.m.code.open {
+		t.Fatalf("the code did not release (open %v)\n%s", f.m.code.open, f.screen())
+	}
+}

@@ -201,7 +201,7 @@ func (m *Model) engageKill() tea.Cmd {
 		return nil
 	}
 	m.setStatus(statusHint, "engaging the kill switch…")
-	return killSwitchCmd(m.ctx, m.snapper, true, len(m.snap.Pending))
+	return killSwitchCmd(m.ctx, m.snapper, true, len(m.snap.Pending), "")
 }
 
 // askQuit quits at once when nothing waits or the engine runs elsewhere
@@ -239,7 +239,7 @@ func (m *Model) keyConfirm(k tea.KeyPressMsg) tea.Cmd {
 	case confirmRelease:
 		if yes {
 			m.setStatus(statusHint, "releasing the kill switch…")
-			return killSwitchCmd(m.ctx, m.snapper, false, 0)
+			return killSwitchCmd(m.ctx, m.snapper, false, 0, "")
 		}
 		m.setStatus(statusInfo, "kill switch stays engaged")
 	}
@@ -255,8 +255,13 @@ func (m *Model) keyCode(k tea.KeyPressMsg) tea.Cmd {
 		m.code.close()
 		return m.engageKill()
 	case key.Matches(k, m.keys.Cancel):
+		release := m.code.release
 		m.code.close()
-		m.setStatus(statusInfo, "backed out: nothing was decided")
+		if release {
+			m.setStatus(statusInfo, "backed out: the kill switch stays engaged")
+		} else {
+			m.setStatus(statusInfo, "backed out: nothing was decided")
+		}
 		return nil
 	case m.code.busy:
 		return nil
@@ -267,6 +272,9 @@ func (m *Model) keyCode(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.code.busy, m.code.err = true, ""
+		if m.code.release {
+			return killSwitchCmd(m.ctx, m.snapper, false, 0, v)
+		}
 		m.inflight = m.code.req.ID
 		return decideCmd(m.ctx, m.snapper, m.code.req, true, v, m.deps.Label)
 	}

@@ -41,10 +41,11 @@ type decidedMsg struct {
 
 // killSwitchMsg is the result of engaging or releasing the kill switch.
 type killSwitchMsg struct {
-	engage bool
-	denied int // requests waiting when it was engaged
-	err    error
-	snap   snapshotMsg
+	engage   bool
+	denied   int  // requests waiting when it was engaged
+	withCode bool // a release sent with the code
+	err      error
+	snap     snapshotMsg
 }
 
 // awayMsg is the result of changing the away state.

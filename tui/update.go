@@ -52,7 +52,11 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 	case elsewhere != "":
 		m.setStatus(statusInfo, elsewhere)
 	}
-	if m.code.open && !m.code.busy && !seen[m.code.req.ID] {
+	if m.code.open && m.code.release && !m.code.busy && !s.snap.KillSwitch {
+		m.code.close()
+		m.setStatus(statusInfo, "the kill switch was released elsewhere")
+	}
+	if m.code.open && !m.code.release && !m.code.busy && !seen[m.code.req.ID] {
 		m.addErr("\"" + requestTitle(m.code.req) + "\" is no longer waiting (decided, timed out or withdrawn): nothing approved")
 		m.code.close()
 	}
@@ -155,7 +159,15 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 // The engine reports its own failures as problems, shown in the error area.
 func (m *Model) onKillSwitch(msg killSwitchMsg) tea.Cmd {
 	cmd := m.applySnapshot(msg.snap)
+	forCode := m.code.open && m.code.release
 	switch {
+	case !msg.engage && errors.Is(msg.err, engine.ErrFactorRequired) && !msg.withCode && m.snap.CodeEnrolled:
+		m.setStatus(statusHint, "hardened install: only the 6-digit code releases the kill switch")
+		return tea.Batch(cmd, m.code.openForRelease())
+	case !msg.engage && forCode && errors.Is(msg.err, engine.ErrBadCode) && m.snap.KillSwitch:
+		m.code.busy, m.code.err = false, msg.err.Error()
+		m.code.input.Reset()
+		return cmd
 	case msg.err != nil && msg.engage:
 		m.setStatus(statusHint, "kill switch ENGAGED, with an error (below)")
 	case msg.err != nil:
@@ -164,6 +176,9 @@ func (m *Model) onKillSwitch(msg killSwitchMsg) tea.Cmd {
 		m.setStatus(statusSuccess, "kill switch ENGAGED: "+plural(msg.denied, "waiting request")+" denied")
 	default:
 		m.setStatus(statusSuccess, "kill switch released: requests follow the normal policy again")
+	}
+	if forCode {
+		m.code.close()
 	}
 	return cmd
 }

@@ -423,13 +423,15 @@ func (c *Client) Decide(ctx context.Context, id string, a engine.Approval) error
 }
 
 // EngageKillSwitch engages the engine's kill switch.
-func (c *Client) EngageKillSwitch(ctx context.Context) error { return c.kill(ctx, true) }
+func (c *Client) EngageKillSwitch(ctx context.Context) error { return c.kill(ctx, true, "") }
 
-// ReleaseKillSwitch releases it.
-func (c *Client) ReleaseKillSwitch(ctx context.Context) error { return c.kill(ctx, false) }
+// ReleaseKillSwitch releases it; a hardened install needs the 6-digit code.
+func (c *Client) ReleaseKillSwitch(ctx context.Context, code string) error {
+	return c.kill(ctx, false, code)
+}
 
-func (c *Client) kill(ctx context.Context, engage bool) error {
-	r, err := c.call(ctx, func(n uint64) any { return Kill{V: Version, Type: TypeKill, ID: n, Engage: engage} }, nil)
+func (c *Client) kill(ctx context.Context, engage bool, code string) error {
+	r, err := c.call(ctx, func(n uint64) any { return Kill{V: Version, Type: TypeKill, ID: n, Engage: engage, Code: code} }, nil)
 	if err != nil {
 		return err
 	}

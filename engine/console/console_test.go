@@ -217,7 +217,7 @@ func TestKillSwitchAwayAndErrorsCrossTheSocket(t *testing.T) {
 	if !errors.Is(err, engine.ErrNotPending) || !strings.Contains(err.Error(), tk.RequestID) {
 		t.Fatalf("deciding a gone request: %v", err)
 	}
-	if err := a.ReleaseKillSwitch(context.Background()); err != nil || r.eng.KillSwitch() {
+	if err := a.ReleaseKillSwitch(context.Background(), ""); err != nil || r.eng.KillSwitch() {
 		t.Fatalf("release: %v", err)
 	}
 	// A critical request without the code: the engine's sentinel survives.

@@ -37,3 +37,29 @@ func TestFactorRequiredCrossesTheSocket(t *testing.T) {
 		t.Fatal("the refused approval decided the request")
 	}
 }
+
+// TestReleaseOverTheSocketNeedsTheCode: code the agent runs as the owner can
+// reach the console socket; in a hardened install it cannot release the
+// kill switch without the code.
+func TestReleaseOverTheSocketNeedsTheCode(t *testing.T) {
+	reg, dir := enginetest.Registry(t)
+	eng, err := engine.New(engine.Options{Classifier: byCommand{}, Journal: &enginetest.Journal{}, Devices: reg,
+		Config: config.Defaults(), RequireFactor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(context.Background()) })
+	r := &rig{eng: eng, reg: reg, sock: filepath.Join(dir, "run", "console.sock")}
+	r.serve(t)
+	c := r.attach(t, "an agent's script")
+	if err := c.EngageKillSwitch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err = c.ReleaseKillSwitch(context.Background(), "")
+	if !errors.Is(err, engine.ErrFactorRequired) || !strings.Contains(err.Error(), "kill switch") {
+		t.Fatalf("release without the code: %v", err)
+	}
+	if !eng.KillSwitch() {
+		t.Fatal("the kill switch was released over the console socket without a code")
+	}
+}

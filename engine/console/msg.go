@@ -167,12 +167,14 @@ type Decide struct {
 	Via       string `json:"via"`            // console (the keypad) or yubikey
 }
 
-// Kill engages (Engage) or releases the kill switch.
+// Kill engages (Engage) or releases the kill switch. Releasing it in a
+// hardened install needs the 6-digit code.
 type Kill struct {
 	V      int    `json:"v"`
 	Type   string `json:"type"`
 	ID     uint64 `json:"id"`
 	Engage bool   `json:"engage"`
+	Code   string `json:"code,omitempty"`
 }
 
 // Away marks the owner away from the consoles, or back.

@@ -371,7 +371,7 @@ func (ss *session) command(typ string, body []byte) bool {
 		if k.Engage {
 			err = eng.EngageKillSwitch(ss.ctx)
 		} else {
-			err = eng.ReleaseKillSwitch(ss.ctx)
+			err = eng.ReleaseKillSwitch(ss.ctx, k.Code)
 		}
 		return ss.result(k.ID, err, nil)
 	case TypeAway:
