@@ -97,6 +97,7 @@ type Engine struct {
 	sessions map[string]int // agent session -> live requests
 	recent   map[recentKey]recentApproval
 	closed   bool
+	phone    PhoneStatus // the phone channel and its call (phone.go)
 
 	consoles map[string]Console // attached consoles by id
 	activity time.Time          // the last key pressed at any console

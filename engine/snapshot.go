@@ -45,6 +45,9 @@ type Snapshot struct {
 	// PhoneConfigured reports whether phone calls are set up, so away mode
 	// hands waiting requests to the phone.
 	PhoneConfigured bool
+	// Phone is the phone channel and its call, as the phone service
+	// reports it.
+	Phone PhoneStatus
 }
 
 // Snapshot returns a copy of the engine's state.
@@ -54,7 +57,8 @@ func (e *Engine) Snapshot() Snapshot {
 	defer e.mu.Unlock()
 	s := Snapshot{CodeEnrolled: enrolled, KillSwitch: e.kill, Away: e.away, Conns: e.conns, Sessions: len(e.sessions),
 		Problems: append([]Problem(nil), e.errs...), LastActivity: e.activity,
-		Decided: append([]Decided(nil), e.decided...), PhoneConfigured: e.opts.Config.Phone.To != ""}
+		Decided: append([]Decided(nil), e.decided...), PhoneConfigured: e.phone.Enrolled,
+		Phone: e.phone.clone()}
 	s.Consoles = make([]Console, 0, len(e.consoles))
 	for _, c := range e.consoles {
 		s.Consoles = append(s.Consoles, c)

@@ -32,6 +32,7 @@ const (
 	KindConsoleStopped             // the console stopped
 	KindTaxonomyLoaded             // a taxonomy was loaded (Detail holds its hash)
 	KindAwayChanged                // the owner's away setting changed
+	KindPhoneEnded                 // an answered phone call ended
 
 	kindEnd // one past the last valid kind; not persisted
 )
@@ -75,6 +76,8 @@ func (k Kind) name() string {
 		return "taxonomy-loaded"
 	case KindAwayChanged:
 		return "away-changed"
+	case KindPhoneEnded:
+		return "phone-ended"
 	}
 	return ""
 }

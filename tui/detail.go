@@ -39,11 +39,11 @@ func (d *detail) setSize(w, h int) {
 
 // update rebuilds the content if the request, its state or the width
 // changed. A different request starts at the top.
-func (d *detail) update(r *engine.Request, st *Styles, reveal bool) {
+func (d *detail) update(r *engine.Request, st *Styles, reveal bool, phone string) {
 	w := d.vp.Width()
 	key := "none|" + strconv.Itoa(w)
 	if r != nil {
-		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w) + "|" + strconv.FormatBool(reveal)
+		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w) + "|" + strconv.FormatBool(reveal) + "|" + phone
 	}
 	if key == d.key {
 		return
@@ -60,6 +60,9 @@ func (d *detail) update(r *engine.Request, st *Styles, reveal bool) {
 	}
 	lines, masked := detailLines(r, st, reveal, w)
 	d.masked = masked
+	if phone != "" {
+		lines = append(lines[:2], append(labelled(st, "phone", phone, w), lines[2:]...)...)
+	}
 	d.vp.SetContent(strings.Join(lines, "\n"))
 	if !sameRequest {
 		d.vp.GotoTop()
@@ -162,6 +165,19 @@ func detailLines(r *engine.Request, st *Styles, reveal bool, w int) (out []strin
 		field("codes", strconv.Itoa(r.CodeFails)+" wrong of "+strconv.Itoa(engine.MaxCodeFailures))
 	}
 	return out, masked
+}
+
+// labelled renders one wrapped "label value" field.
+func labelled(st *Styles, label, value string, w int) []string {
+	var out []string
+	for i, l := range wrapText(value, max(8, w-labelW)) {
+		if i == 0 {
+			out = append(out, st.Detail.Label.Render(padRight(label, labelW))+st.Warn.Render(l))
+		} else {
+			out = append(out, strings.Repeat(" ", labelW)+st.Warn.Render(l))
+		}
+	}
+	return out
 }
 
 func eventSuffix(ev string) string {

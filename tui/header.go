@@ -40,6 +40,7 @@ func (m *Model) headerLines(w int) []string {
 	default:
 		segs = append(segs, "away "+st.Good.Render("off"))
 	}
+	segs = append(segs, m.phoneSegments()...)
 	segs = append(segs, m.ledger.summary(st)...)
 	switch {
 	case !m.haveSnap:

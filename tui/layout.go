@@ -99,9 +99,9 @@ func (m *Model) relayout() {
 		m.reveal = "" // revealing is for the request selected when r was pressed
 	}
 	if ok {
-		m.detail.update(&r, &m.styles, m.reveal != "")
+		m.detail.update(&r, &m.styles, m.reveal != "", phoneLine(&r, m.snap.Phone))
 	} else {
-		m.detail.update(nil, &m.styles, false)
+		m.detail.update(nil, &m.styles, false, "")
 	}
 	m.keys.Reveal.SetEnabled(m.detail.masked)
 	if m.reveal != "" {

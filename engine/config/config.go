@@ -75,19 +75,8 @@ type Config struct {
 	VerdictTTL time.Duration
 	// Fallback is the hook's answer when the console is unreachable.
 	Fallback Fallback
-	// Phone holds the SignalWire settings; empty when phone calls are off.
+	// Phone says when Ony calls the owner (phone.go).
 	Phone Phone
-}
-
-// Phone configures owner calls through SignalWire's RELAY API. Credentials
-// are read from the files named here, never from this file.
-type Phone struct {
-	Space       string        `yaml:"space"`
-	ProjectFile string        `yaml:"project_file"`
-	TokenFile   string        `yaml:"token_file"`
-	From        string        `yaml:"from"`
-	To          string        `yaml:"to"`
-	After       time.Duration `yaml:"after"`
 }
 
 // Defaults returns the built-in configuration: low and medium automatic,
@@ -100,6 +89,7 @@ func Defaults() Config {
 		HookDeadline: 5 * time.Minute,
 		VerdictTTL:   time.Minute,
 		Fallback:     FallbackDeny,
+		Phone:        DefaultPhone(),
 	}
 }
 
@@ -136,11 +126,11 @@ type fileFormat struct {
 		Critical string            `yaml:"critical"`
 		Actions  map[string]string `yaml:"actions"`
 	} `yaml:"policy"`
-	Deadline     string `yaml:"deadline"`
-	HookDeadline string `yaml:"hook_deadline"`
-	VerdictTTL   string `yaml:"verdict_ttl"`
-	Fallback     string `yaml:"fallback"`
-	Phone        *Phone `yaml:"phone"`
+	Deadline     string       `yaml:"deadline"`
+	HookDeadline string       `yaml:"hook_deadline"`
+	VerdictTTL   string       `yaml:"verdict_ttl"`
+	Fallback     string       `yaml:"fallback"`
+	Phone        *phoneFormat `yaml:"phone"`
 }
 
 // Load reads the config file at path. A missing file yields Defaults.
@@ -227,7 +217,11 @@ func Parse(b []byte, name string) (Config, error) {
 		return Config{}, fmt.Errorf("%s: fallback: %q is not deny or ask", name, f.Fallback)
 	}
 	if f.Phone != nil {
-		c.Phone = *f.Phone
+		if err := parsePhone(f.Phone, &c, name); err != nil {
+			return Config{}, err
+		}
+	} else if c.Phone.After >= c.Deadline {
+		c.Phone.After = c.Deadline / 2
 	}
 	return c, nil
 }

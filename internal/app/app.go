@@ -17,6 +17,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/console"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/engine/phone"
 	"github.com/ony-dev/ony-tui/engine/server"
 	"github.com/ony-dev/ony-tui/engine/taxonomy"
 	"github.com/ony-dev/ony-tui/engine/totp"
@@ -43,6 +44,9 @@ type Options struct {
 	// left empty otherwise.
 	Owners []int
 	Now    func() time.Time
+	// Logf receives the phone channel's diagnostics (headless mode); nil
+	// discards them. Problems reach the consoles either way.
+	Logf func(format string, args ...any)
 }
 
 // App is a started engine with everything it needs.
@@ -59,6 +63,7 @@ type App struct {
 	// Consoles is the console socket: consoles in other terminals attach
 	// to this engine there.
 	Consoles *console.Server
+	Phone    *phone.Service // calls the owner when nobody answers (phone.go)
 
 	lock *server.Lock
 	mode string
@@ -140,6 +145,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 		HookGroup: sys.hookGID}); err != nil {
 		return nil, err
 	}
+	a.startPhone(o)
 	return a, nil
 }
 
@@ -194,6 +200,7 @@ func (a *App) Close(ctx context.Context) error {
 	if a.Server != nil {
 		_ = a.Server.Close()
 	}
+	a.stopPhone()
 	if a.Engine != nil {
 		a.Engine.Close(ctx)
 		if _, err := a.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindConsoleStopped, Detail: a.mode + " stopped"}); err != nil {
@@ -208,6 +215,7 @@ func (a *App) Close(ctx context.Context) error {
 
 func (a *App) release() error {
 	var errs []error
+	a.stopPhone()
 	if a.Server != nil {
 		_ = a.Server.Close()
 	}
