@@ -39,7 +39,8 @@ func callPhaseText(c *engine.CallStatus, to string) string {
 	case engine.CallAnswered:
 		s := "call answered"
 		if n := len(c.Keys); n > 0 {
-			s += " · key " + c.Keys[n-1]
+			_, k, _ := strings.Cut(c.Keys[n-1], " ") // drop the request id
+			s += " · key " + k
 		}
 		return s
 	}

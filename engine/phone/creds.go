@@ -101,7 +101,7 @@ var (
 // number, 7 to 15 digits. The error never repeats the number.
 func CheckNumber(what, n string) error {
 	if !e164RE.MatchString(n) {
-		return fmt.Errorf("%s is not an E.164 number: write + then the country code and the number, digits only, like +14155550123", what)
+		return fmt.Errorf("%s is not an E.164 number: write + then the country code and the number, digits only, like +12025550143", what)
 	}
 	return nil
 }
@@ -123,12 +123,11 @@ func (c Credentials) Validate() error {
 	if _, err := NormalizeSpace(c.Space); err != nil {
 		return err
 	}
-	if !projectRE.MatchString(c.Project) {
-		return fmt.Errorf("%w: the project id is the UUID shown on SignalWire's API page", ErrCredentials)
+	if err := c.CheckProject(); err != nil {
+		return err
 	}
-	t := c.Token.Reveal()
-	if len(t) < 8 || len(t) > 256 || strings.ContainsFunc(t, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		return fmt.Errorf("%w: the API token must be 8 to 256 printable characters without spaces", ErrCredentials)
+	if err := c.CheckToken(); err != nil {
+		return err
 	}
 	if err := CheckNumber("the number to call from", c.From); err != nil {
 		return err
@@ -139,8 +138,8 @@ func (c Credentials) Validate() error {
 	if c.From == c.To {
 		return fmt.Errorf("%w: the number to call from and the owner's number are the same", ErrCredentials)
 	}
-	if !langRE.MatchString(c.Language) {
-		return fmt.Errorf("%w: the language is a tag like en-US or fr-FR", ErrCredentials)
+	if err := c.CheckLanguage(c.Language); err != nil {
+		return err
 	}
 	if c.RelayURL != "" {
 		if _, err := relay.CheckURL(c.RelayURL); err != nil {
@@ -149,6 +148,31 @@ func (c Credentials) Validate() error {
 	}
 	if c.DeviceID != "" && !deviceRE.MatchString(c.DeviceID) {
 		return fmt.Errorf("%w: the device id is not dev_ and 8 hex digits", ErrCredentials)
+	}
+	return nil
+}
+
+// CheckProject checks the project id's shape.
+func (c Credentials) CheckProject() error {
+	if !projectRE.MatchString(c.Project) {
+		return fmt.Errorf("%w: the project id is the UUID shown on SignalWire's API page", ErrCredentials)
+	}
+	return nil
+}
+
+// CheckToken checks the API token's shape without ever quoting it.
+func (c Credentials) CheckToken() error {
+	t := c.Token.Reveal()
+	if len(t) < 8 || len(t) > 256 || strings.ContainsFunc(t, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return fmt.Errorf("%w: the API token must be 8 to 256 printable characters without spaces", ErrCredentials)
+	}
+	return nil
+}
+
+// CheckLanguage checks a text-to-speech language tag.
+func (Credentials) CheckLanguage(l string) error {
+	if !langRE.MatchString(l) {
+		return fmt.Errorf("%w: the language is a tag like en-US or fr-FR", ErrCredentials)
 	}
 	return nil
 }

@@ -185,6 +185,31 @@ func (ss *session) anyEligible() bool {
 	return false
 }
 
+// joinWaiting adds the requests that arrived since the dial to the call
+// (they will be asked about once it is answered) and reports whether any
+// request the phone could answer still waits.
+func (ss *session) joinWaiting() bool {
+	any, added := false, false
+	snap := ss.eng.Snapshot()
+	ss.mu.Lock()
+	for _, r := range snap.Pending {
+		if !eligible(r) {
+			continue
+		}
+		any = true
+		if !ss.inSet[r.ID] {
+			ss.inSet[r.ID] = true
+			ss.included = append(ss.included, r.ID)
+			added = true
+		}
+	}
+	ss.mu.Unlock()
+	if added {
+		ss.publish()
+	}
+	return any
+}
+
 // cancelWhen runs cancel as soon as cond stops holding (checked at every
 // engine change). The returned stop ends the watch.
 func (ss *session) cancelWhen(cond func() bool, cancel context.CancelFunc) (stop func()) {
@@ -219,9 +244,10 @@ func (ss *session) run(ctx context.Context, ro relay.Options) result {
 	}
 	defer client.Close()
 
-	// While it rings, the console may answer everything: then hang up.
+	// While it rings, requests that arrive join the call, and the console
+	// may answer everything: then hang up.
 	dialCtx, cancelDial := context.WithCancel(ctx)
-	stop := ss.cancelWhen(ss.anyEligible, cancelDial)
+	stop := ss.cancelWhen(ss.joinWaiting, cancelDial)
 	call, err := client.Dial(dialCtx, relay.DialParams{To: ss.creds.To, From: ss.creds.From, Ring: ss.svc.cfg.Ring,
 		MaxDuration: ss.svc.timing.MaxCall, OnState: ss.onPhase})
 	stop()

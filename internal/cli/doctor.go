@@ -72,6 +72,7 @@ the system install instead.`,
 				d.ledger(cmd.Context())
 				d.console()
 				d.hookLog()
+				d.phone(cmd.Context())
 				d.harnesses(cfg)
 				d.userPosture(cfg)
 			}

@@ -42,7 +42,7 @@ again replaces the previous app. The secret is never shown again.`,
 		},
 	}
 	totpCmd.Flags().StringVar(&label, "label", "", "name shown in the authenticator app (default user@host)")
-	cmd.AddCommand(totpCmd)
+	cmd.AddCommand(totpCmd, newEnrollPhoneCmd(g, stdin, stdout))
 	return cmd
 }
 

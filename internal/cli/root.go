@@ -113,6 +113,7 @@ it in a tamper-evident ledger.`,
 		newDevicesCmd(g, stdout, stderr),
 		newEnrollCmd(g, stdin, stdout),
 		newUnlockCmd(g, stdin, stdout),
+		newPhoneCmd(g, stdout),
 		newDemoCmd(g, stdout, stderr),
 		&cobra.Command{
 			Use:   "version",

@@ -40,7 +40,10 @@ carries no factor the agent cannot produce (a keypress alone).`,
 				return err
 			}
 			a, err := app.Start(cmd.Context(), app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy,
-				Build: g.build.Version, Mode: "headless", Owners: owners})
+				Build: g.build.Version, Mode: "headless", Owners: owners,
+				Logf: func(format string, args ...any) {
+					fmt.Fprintf(stderr, "ony-tui: "+format+"\n", args...)
+				}})
 			if err != nil {
 				return err
 			}
