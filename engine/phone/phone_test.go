@@ -248,6 +248,34 @@ func TestPhoneSilence(t *testing.T) {
 	if says := r.srv.Says(); len(says) == 0 || !strings.Contains(says[len(says)-1], "Nothing was approved") {
 		t.Fatalf("says %v", says)
 	}
+	// The request still waits, but it already had its call: no second one.
+	time.Sleep(300 * time.Millisecond)
+	if n := len(r.srv.Dials()); n != 1 {
+		t.Fatalf("%d calls about one request", n)
+	}
+}
+
+// A request that arrives while the phone rings joins the call; if the
+// call fails it does not cause a call of its own.
+func TestPhoneJoinedWhileRingingCausesNoSecondCall(t *testing.T) {
+	t.Parallel()
+	var r *rig
+	r = newRig(t, rigOpts{callee: relayfake.Callee{Pickup: relayfake.NoAnswer}})
+	r.submit("rm -rf ./build")
+	r.waitFor("ringing", func() bool {
+		c := r.a.Engine.Phone().Call
+		return c != nil && c.Phase == engine.CallRinging
+	})
+	r.submit("git reset --hard HEAD~3")
+	r.waitFor("the second request in the call", func() bool { return len(r.a.Engine.Phone().Call.Requests) == 2 })
+	r.callEnded()
+	time.Sleep(300 * time.Millisecond)
+	if n := len(r.srv.Dials()); n != 1 {
+		t.Fatalf("%d calls", n)
+	}
+	if es := r.entries(ledger.KindPhoneFailed); len(es) != 1 || strings.Count(es[0].Detail, "not settled") != 2 {
+		t.Fatalf("entries %+v", es)
+	}
 }
 
 func TestPhoneUnknownKeysNeverApprove(t *testing.T) {

@@ -187,8 +187,12 @@ func (s *Service) loop() {
 		var wake <-chan time.Time
 		var timer *time.Timer
 		s.mu.Lock()
-		calling := s.calling
+		calling, enrolled := s.calling, s.creds != nil
 		s.mu.Unlock()
+		changes := watch
+		if !enrolled {
+			changes = nil // nothing to call: the engine's changes do not matter
+		}
 		if !calling {
 			if d := s.consider(callDone); d >= 0 {
 				timer = time.NewTimer(d)
@@ -204,7 +208,7 @@ func (s *Service) loop() {
 				timer.Stop()
 			}
 			return
-		case <-watch:
+		case <-changes:
 		case <-recheck.C:
 			s.loadEnrolment()
 		case <-wake:
@@ -324,6 +328,9 @@ func (s *Service) afterCall(res result) {
 	s.mu.Lock()
 	s.calling = false
 	s.lastEnd = s.now()
+	for _, id := range res.included { // those that joined cause no call of their own
+		s.triggered[id] = true
+	}
 	s.mu.Unlock()
 	if s.cfg.OnFailure != config.PhoneDeny || s.ctx.Err() != nil {
 		return

@@ -17,7 +17,9 @@ func newServeCmd(g *globals, stderr io.Writer) *cobra.Command {
 		Short: "Run the engine without a screen",
 		Long: `Runs the same engine as the console, on the same socket and ledger, with no
 screen. Requests that policy allows are answered; requests that need a human
-wait for another channel and are denied at their deadline.
+wait for a console to attach (ony-tui in another terminal) or another channel
+(with a phone enrolled, Ony calls at once while no console is attached), and
+are denied at their deadline. Phone diagnostics go to stderr.
 
 With --system it is the engine of a system install, run as its own user
 (the systemd unit that "sudo ony-tui install --system service" writes does
