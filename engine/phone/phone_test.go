@@ -432,10 +432,10 @@ func TestPhoneLowAndMediumNeverCall(t *testing.T) {
 // later of the request's arrival and the last key pressed there.
 func TestPhoneAfterWaitsForAnIdleConsole(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, rigOpts{console: true, config: "deadline: 30s\nphone:\n  after: 400ms\n  min_gap: 0s\n", callee: presses("1")})
+	r := newRig(t, rigOpts{console: true, config: "deadline: 30s\nphone:\n  after: 1s\n  min_gap: 0s\n", callee: presses("1")})
 	start := time.Now()
 	p := r.submit("rm -rf ./build")
-	for time.Since(start) < 800*time.Millisecond {
+	for time.Since(start) < 1500*time.Millisecond {
 		r.a.Engine.Activity()
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -444,7 +444,7 @@ func TestPhoneAfterWaitsForAnIdleConsole(t *testing.T) {
 	}
 	typed := time.Now()
 	r.outcome(p)
-	if d := time.Since(typed); d < 300*time.Millisecond {
+	if d := time.Since(typed); d < 900*time.Millisecond {
 		t.Fatalf("called %s after the last key, before phone.after", d)
 	}
 }
