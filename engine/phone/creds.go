@@ -25,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/phone/relay"
 )
@@ -300,4 +301,30 @@ func RemoveCredentials(keysDir string) error {
 		return fmt.Errorf("removing phone credentials: %w", err)
 	}
 	return nil
+}
+
+// ErrDeviceGone: the phone device of the enrolment is revoked (and not
+// rotated to a new one).
+var ErrDeviceGone = errors.New("the enrolled phone device is revoked: run `ony-tui enroll phone` to call again")
+
+// ActiveDevice returns the phone device that answers for these
+// credentials: the device the enrolment created or, after `ony-tui devices
+// rotate`, the one that replaced it. It must be the active phone device.
+func ActiveDevice(reg *device.Registry, c Credentials) (device.Device, error) {
+	active, err := reg.ActiveOf(device.KindPhone)
+	if err != nil {
+		return device.Device{}, ErrDeviceGone
+	}
+	id := c.DeviceID
+	for range 64 { // a rotation chain; bounded against a looping registry
+		if id == active.ID {
+			return active, nil
+		}
+		d, err := reg.Get(id)
+		if err != nil || d.ReplacedBy == "" {
+			break
+		}
+		id = d.ReplacedBy
+	}
+	return device.Device{}, ErrDeviceGone
 }

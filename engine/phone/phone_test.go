@@ -577,3 +577,18 @@ func TestPhoneRevokedDeviceNeverCalls(t *testing.T) {
 		t.Fatal("the console is told a phone is enrolled")
 	}
 }
+
+// `ony-tui devices rotate` gives the phone a new key: calls go on, signed
+// by the new device, and the old one's verdicts stop verifying.
+func TestPhoneRotatedDeviceStillCalls(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{callee: presses("1")})
+	_, repl, err := r.a.Devices.Rotate(r.phone.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.outcome(r.submit("rm -rf ./build"))
+	if v.Decision != verdict.Approve || v.ApproverDeviceID != repl.ID {
+		t.Fatalf("verdict %+v, want an approval by the rotated device %s", v, repl.ID)
+	}
+}

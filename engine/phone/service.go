@@ -126,9 +126,8 @@ func (s *Service) loadEnrolment() *Credentials {
 	case err != nil:
 		say = "phone: " + err.Error()
 	default:
-		d, derr := s.devices.ActiveOf(device.KindPhone)
-		if derr != nil || d.ID != c.DeviceID {
-			say = "phone: the enrolled phone device " + c.DeviceID + " is revoked or replaced: run `ony-tui enroll phone` to call again"
+		if _, derr := ActiveDevice(s.devices, c); derr != nil {
+			say = "phone: " + derr.Error()
 		}
 	}
 	var creds *Credentials

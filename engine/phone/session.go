@@ -448,8 +448,8 @@ func (ss *session) decideCtx() (context.Context, context.CancelFunc) {
 // phone never says "approved" for a verdict the engine would turn into a
 // deny because the device cannot sign.
 func (ss *session) stillEnrolled() bool {
-	d, err := ss.svc.devices.ActiveOf(device.KindPhone)
-	return err == nil && d.ID == ss.creds.DeviceID
+	_, err := ActiveDevice(ss.svc.devices, ss.creds)
+	return err == nil
 }
 
 func (ss *session) approve(ctx context.Context, r engine.Request) (bool, string) {

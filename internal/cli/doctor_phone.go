@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/phone"
 	"github.com/ony-dev/ony-tui/engine/phone/relay"
 )
@@ -24,9 +23,9 @@ func (d *doctor) phone(ctx context.Context) {
 		d.add("FAIL", "phone", err.Error(), "ony-tui enroll phone")
 		return
 	}
-	dev, err := deviceRegistry(d.l).ActiveOf(device.KindPhone)
-	if err != nil || dev.ID != c.DeviceID {
-		d.add("FAIL", "phone", "the enrolled phone device "+c.DeviceID+" is revoked or replaced: Ony will not call", "ony-tui enroll phone")
+	dev, err := phone.ActiveDevice(deviceRegistry(d.l), c)
+	if err != nil {
+		d.add("FAIL", "phone", err.Error(), "ony-tui enroll phone")
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -37,5 +36,5 @@ func (d *doctor) phone(ctx context.Context) {
 	}
 	space, _ := phone.NormalizeSpace(c.Space)
 	d.add("ok", "phone", fmt.Sprintf("SignalWire space %s accepted the credentials; calls %s from %s (device %s)",
-		space, c.MaskedTo(), phone.MaskNumber(c.From), c.DeviceID), "")
+		space, c.MaskedTo(), phone.MaskNumber(c.From), dev.ID), "")
 }
