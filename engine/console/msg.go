@@ -96,6 +96,7 @@ type Snapshot struct {
 	LastActivity    time.Time `json:"last_activity"`
 	Decided         []Decided `json:"decided"`
 	PhoneConfigured bool      `json:"phone_configured"`
+	Phone           *Phone    `json:"phone,omitempty"` // phone.go
 }
 
 // Request is a waiting request.
@@ -247,7 +248,7 @@ type Refusal struct {
 func FromSnapshot(s engine.Snapshot) Snapshot {
 	out := Snapshot{KillSwitch: s.KillSwitch, Away: s.Away, Hooks: s.Conns, Sessions: s.Sessions,
 		CodeEnrolled: s.CodeEnrolled, LastActivity: s.LastActivity, PhoneConfigured: s.PhoneConfigured,
-		Pending: make([]Request, 0, len(s.Pending))}
+		Phone: fromPhone(s.Phone), Pending: make([]Request, 0, len(s.Pending))}
 	for _, r := range s.Pending {
 		call := r.Call
 		call.Command = shown(call.Command)
@@ -289,7 +290,7 @@ func fromClass(c engine.Classification) Classification {
 func ToSnapshot(s Snapshot) engine.Snapshot {
 	out := engine.Snapshot{KillSwitch: s.KillSwitch, Away: s.Away, Conns: s.Hooks, Sessions: s.Sessions,
 		CodeEnrolled: s.CodeEnrolled, LastActivity: s.LastActivity, PhoneConfigured: s.PhoneConfigured,
-		Pending: make([]engine.Request, 0, len(s.Pending))}
+		Phone: toPhone(s.Phone, s.PhoneConfigured), Pending: make([]engine.Request, 0, len(s.Pending))}
 	for _, r := range s.Pending {
 		need, err := config.ParseRequirement(r.Need)
 		if err != nil {

@@ -309,3 +309,50 @@ func TestPhoneTestCallAndDoctor(t *testing.T) {
 		t.Fatalf("doctor shows the token:\n%s", out)
 	}
 }
+
+// The engine runs as a service with no screen: with no console attached,
+// a high request calls at once. A console that attaches from another
+// terminal shows the call, and `ony-tui away on` from a third one hands
+// the next request to the phone although a console is attached.
+func TestPhoneWithTheEngineAsAService(t *testing.T) {
+	home := e2e.NewHome(t, "")
+	srv := phoneFake(t)
+	dev := enrollPhone(t, home, srv)
+	writeConfig(t, home, "phone:\n  min_gap: 0s\n")
+	s := e2e.Serve(t, bin, home)
+	srv.SetCallee(ownerNum, relayfake.Callee{Keys: relayfake.Presses("1")})
+
+	// No console attached: the phone is called at once.
+	if r := e2e.Wait(t, e2e.HookAsync(t, bin, home, "rm -rf ./build"), 60*time.Second); !e2e.Allowed(r) {
+		t.Fatalf("hook with no console attached: %+v\n%s", r, s.Stderr())
+	}
+	if v := verdictFor(t, home, "fs.delete.recursive"); v.DeviceID != dev {
+		t.Fatalf("verdict %+v", v)
+	}
+
+	// A console attaches: the next request waits for it (phone.after is
+	// 60 s) until the owner says they are away from another terminal.
+	tm := e2e.StartTerm(t, 110, 32, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm.WaitFor(15*time.Second, "ONY", "kill switch off")
+	srv.SetCallee(ownerNum, relayfake.Callee{Keys: func(relayfake.Prompt) relayfake.Reply {
+		return relayfake.Reply{Digits: "2", Delay: 1500 * time.Millisecond}
+	}})
+	ch := e2e.HookAsync(t, bin, home, "git reset --hard HEAD~3")
+	tm.WaitFor(10*time.Second, "HEAD~3")
+	time.Sleep(500 * time.Millisecond)
+	if n := len(srv.Dials()); n != 2 {
+		t.Fatalf("called with a console attached and nobody away (%d dials)", n)
+	}
+	out := e2e.Run(t, bin, e2e.Cmd{Args: []string{"away", "on", "--home", home}})
+	if out.Code != 0 || !strings.Contains(out.Stdout, "away: requests that need you go to the phone") {
+		t.Fatalf("away on: %+v", out)
+	}
+	tm.WaitFor(10*time.Second, "AWAY: phone takes over", "☎ call answered", "the owner is being asked about it now")
+	if r := e2e.Wait(t, ch, 60*time.Second); e2e.Allowed(r) || !strings.Contains(r.Stdout, "denied by owner on the phone") {
+		t.Fatalf("hook after the phone denied: %+v", r)
+	}
+	tm.WaitFor(10*time.Second, "call ended: completed")
+	if strings.Contains(s.Stderr(), swToken) {
+		t.Fatalf("the service's log shows the token:\n%s", s.Stderr())
+	}
+}
