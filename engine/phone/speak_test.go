@@ -120,3 +120,20 @@ func FuzzSpeak(f *testing.F) {
 		}
 	})
 }
+
+// A target the engine redacted says so; one that reached the speaker with
+// a secret still in it is redacted here too.
+func TestSpeechRedacts(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	got := describe(request("Push to a git remote", "https://x:***@github.com/o/r.git main", risk.High, "claude", "s", time.Second, now), now)
+	if !strings.Contains(got, "Target: https colon slash slash x colon a hidden value at github dot com") {
+		t.Fatalf("masked target: %q", got)
+	}
+	const token = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+	got = describe(request("Read "+token, "https://x:"+token+"@github.com/o/r.git", risk.High, "claude", "s", time.Second, now), now)
+	for _, part := range []string{token, "0123456789abcdefghij", "ABCDEFGHIJ"} {
+		if strings.Contains(got, part) {
+			t.Fatalf("the token is spoken: %q", got)
+		}
+	}
+}
