@@ -259,7 +259,7 @@ func SaveCredentials(keysDir string, c Credentials) error {
 	if err != nil {
 		return fmt.Errorf("encoding phone credentials: %w", err)
 	}
-	if err := paths.EnsurePrivateDir(keysDir); err != nil {
+	if err := keysDirOK(keysDir); err != nil {
 		return err
 	}
 	path := CredentialsPath(keysDir)
@@ -290,6 +290,30 @@ func SaveCredentials(keysDir string, c Credentials) error {
 	if d, err := os.Open(keysDir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// keysDirOK creates the keys directory (0700) if it is missing, and
+// otherwise checks it is a real directory of this user that nobody else
+// can write. A system install's keys directory is 0710 (its hook group
+// traverses it), so it is not required to be private; the file is.
+func keysDirOK(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return paths.EnsurePrivateDir(dir)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("keys directory: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("keys directory %s is not a directory", dir)
+	case !ok || int(st.Uid) != os.Getuid():
+		return fmt.Errorf("keys directory %s is not owned by you: refusing it", dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("keys directory %s has mode %04o: others can write it", dir, fi.Mode().Perm())
 	}
 	return nil
 }

@@ -140,3 +140,25 @@ func TestSpaces(t *testing.T) {
 		}
 	}
 }
+
+// A system install's keys directory is 0710; one others can write is
+// refused.
+func TestCredentialsKeysDirectory(t *testing.T) {
+	dir := keysDir(t)
+	_ = os.Chmod(dir, 0o710)
+	if err := SaveCredentials(dir, creds()); err != nil {
+		t.Fatalf("0710 keys directory: %v", err)
+	}
+	_ = os.Chmod(dir, 0o730)
+	if err := SaveCredentials(dir, creds()); err == nil || !strings.Contains(err.Error(), "others can write") {
+		t.Fatalf("a group-writable keys directory: %v", err)
+	}
+	_ = os.Chmod(dir, 0o700)
+	fresh := filepath.Join(t.TempDir(), "new", "keys")
+	if err := SaveCredentials(fresh, creds()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(fresh); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("created keys directory mode %04o", fi.Mode().Perm())
+	}
+}
