@@ -23,7 +23,7 @@ func main() {
 	// entirely, so that no argument problem can end in an exit code a
 	// harness reads as "proceed", and so start-up stays cheap.
 	if len(os.Args) > 1 && os.Args[1] == "hook" {
-		os.Exit(hook.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(hook.Process(os.Args[2:]))
 	}
 	os.Exit(cli.Run(cli.Build{Version: version, DefaultTaxonomy: defaultTaxonomy}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -46,6 +46,13 @@ func ExchangeWith(ctx context.Context, peer Peer, call *wire.ToolCall, kr verdic
 		return nil, err
 	}
 	defer conn.Close()
+	// A cancelled ctx (the hook was interrupted) ends the wait at once, and
+	// the engine sees the hook leave. The deadline is the connection's own.
+	defer context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			_ = conn.Close()
+		}
+	})()
 	_ = conn.SetDeadline(deadline)
 	var nb [16]byte
 	if _, err := rand.Read(nb[:]); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,8 @@ type diag struct {
 	echo io.Writer
 	now  func() time.Time
 
+	// mu serialises printf: an interrupt logs while the run may still log.
+	mu       sync.Mutex
 	path     string
 	resolved bool
 }
@@ -69,6 +72,8 @@ func isTerminal(f *os.File) bool {
 // printf records one diagnostic line.
 func (d *diag) printf(format string, args ...any) {
 	defer func() { _ = recover() }() // a diagnostic never takes the hook down
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
 	line := fmt.Sprintf("%s pid=%d harness=%s %s\n", d.now().UTC().Format(time.RFC3339Nano), os.Getpid(), d.harness, msg)
 	if d.echo != nil {

@@ -4,19 +4,49 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // MaxDeadline bounds --deadline, as the config bounds hook_deadline.
 const MaxDeadline = 2 * time.Hour
 
+// interrupts are the signals that would end the hook process without an
+// answer: by default Go dies of SIGHUP, SIGINT and SIGTERM (a harness reads
+// a hook killed by a signal as a failed hook, and Gemini CLI, Codex and
+// Claude Code without onFailure "block" then run the call) and exits 2 on
+// SIGQUIT. Process catches them all and denies instead. SIGKILL cannot be
+// caught.
+func interrupts() []os.Signal {
+	return []os.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT}
+}
+
+// Process is `ony-tui hook` as the process a harness starts: Main on the
+// process's standard streams, with the interrupts denied in the harness's
+// own format and SIGPIPE ignored (a write to a closed pipe then fails
+// instead of killing the hook by a signal).
+func Process(args []string) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, interrupts()...)
+	signal.Ignore(syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+	return mainArgs(args, sigs, os.Stdin, os.Stdout, os.Stderr)
+}
+
 // Main runs `ony-tui hook <harness> [--home DIR | --system [--root DIR]]
 // [--deadline DURATION]` with its arguments parsed by hand (no flag package:
 // a flag error must never end in an exit code a harness reads as
-// "proceed"). Bad arguments deny.
+// "proceed"). Bad arguments deny. It installs no signal handler (Process
+// does).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	opts := Options{}
+	return mainArgs(args, nil, stdin, stdout, stderr)
+}
+
+func mainArgs(args []string, interrupts <-chan os.Signal, stdin io.Reader, stdout, stderr io.Writer) int {
+	opts := Options{Interrupts: interrupts}
 	var problems []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -10,11 +10,13 @@
 package hook
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/config"
@@ -44,6 +46,10 @@ type Options struct {
 	// ArgError, when set, is a problem with the hook's own command line; the
 	// hook denies with it instead of asking the console.
 	ArgError string
+	// Interrupts, when set, delivers the signals that stop the hook early
+	// (Process wires SIGHUP, SIGINT, SIGTERM and SIGQUIT to it): the hook
+	// then denies at once in the harness's own format.
+	Interrupts <-chan os.Signal
 }
 
 // Reasons the hook gives the agent when it denies on its own.
@@ -56,11 +62,17 @@ const (
 	ReasonInternal    = "Ony's hook failed internally, so the action is denied"
 	ReasonConsoleLost = "the Ony console stopped before answering, so the action is denied"
 	ReasonRefused     = "Ony could not get a trustworthy answer for this action, so it is denied: the user can see why with `ony-tui doctor`"
+	ReasonInterrupted = "Ony's hook was stopped before it had an answer, so the action is denied"
 )
 
 // exitUnknownHarness is the exit code for an unknown harness name: 2 is read
 // as "block" by every harness that documents exit codes.
 const exitUnknownHarness = 2
+
+// exitPanic is the exit code when even encoding a deny failed: 2 blocks in
+// every harness that documents exit codes (Gemini CLI reads 1 as "proceed
+// with a warning", Codex and Claude Code read it as a failed hook).
+const exitPanic = 2
 
 // Run runs the hook and returns the process exit code. It never panics.
 //
@@ -69,7 +81,12 @@ const exitUnknownHarness = 2
 // answer the harness in its own encoding (answer). Whatever goes wrong in
 // any step ends in a deny that the harness honours; the reason goes to the
 // harness (and so to the model), diagnostics go to the hook log.
-func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+//
+// The steps run in their own goroutine, which encodes its answer into a
+// buffer; Run writes exactly one answer: that one, or a deny when a signal
+// arrives on opts.Interrupts first (a hook killed by a signal has no exit
+// code, and harnesses run the call after such a hook).
+func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 	ad, err := harness.Lookup(opts.Harness)
 	if err != nil {
 		fmt.Fprintf(stderr, "ony-tui hook: %v; denying. Reinstall with `ony-tui install <harness>`\n", err)
@@ -79,8 +96,29 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	r := &hookRun{opts: opts, getenv: getenv, start: time.Now(), ad: ad, stdout: stdout, stderr: stderr,
+	var out, errb bytes.Buffer
+	r := &hookRun{opts: opts, getenv: getenv, start: time.Now(), ad: ad, stdout: &out, stderr: &errb,
 		log: newDiag(opts, getenv, stderr)}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- r.run(ctx, stdin) }()
+	select {
+	case code := <-done:
+		_, _ = stdout.Write(out.Bytes())
+		_, _ = stderr.Write(errb.Bytes())
+		return code
+	case sig := <-opts.Interrupts: // a nil channel never delivers
+		cancel()
+		code := r.interrupted(fmt.Sprintf("%s (%v)", ReasonInterrupted, sig), stdout, stderr)
+		r.log.printf("stopped by %v before an answer: denied", sig)
+		return code
+	}
+}
+
+// run is the three steps; it answers into r.stdout and r.stderr.
+func (r *hookRun) run(ctx context.Context, stdin io.Reader) (code int) {
+	opts := r.opts
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.printf("internal error: %v", p)
@@ -101,15 +139,41 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 
 // hookRun is the state of one hook run.
 type hookRun struct {
-	opts           Options
-	getenv         func(string) string
-	start          time.Time
+	opts   Options
+	getenv func(string) string
+	start  time.Time
+	// mu guards ad, ev and raw, which run sets and an interrupt reads.
+	mu             sync.Mutex
 	ad             harness.Adapter // the adapter that answers: the caller's own, once parse knows it
 	ev             harness.Event   // the parsed event; empty until the input parsed
 	raw            []byte          // the input (or its start), for denies before it parsed
 	cfg            config.Config
 	stdout, stderr io.Writer
 	log            *diag
+}
+
+// learnt records what read found out, for an interrupt's deny.
+func (r *hookRun) learnt(ad harness.Adapter, ev harness.Event, raw []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ad, r.ev, r.raw = ad, ev, raw
+}
+
+// interrupted writes a deny in the most precise shape known so far straight
+// to the harness, while run may still be going.
+func (r *hookRun) interrupted(reason string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			code = exitPanic
+		}
+	}()
+	r.mu.Lock()
+	ad, ev, raw := r.ad, r.ev, r.raw
+	r.mu.Unlock()
+	if ev != "" {
+		return ad.Encode(ev, harness.Decision{Reason: reason}, stdout, stderr)
+	}
+	return ad.DenyWithoutInput(raw, reason, stdout, stderr)
 }
 
 // deny answers the harness with a deny: in the parsed event's shape once
@@ -141,12 +205,12 @@ func (r *hookRun) read(stdin io.Reader) (*wire.ToolCall, string) {
 		return nil, ReasonUnreadable + ": " + err.Error()
 	}
 	if len(raw) > harness.MaxInput {
-		r.raw = raw[:4096]
+		r.learnt(r.ad, "", raw[:4096])
 		return nil, fmt.Sprintf("%s: input over %d bytes", ReasonUnreadable, harness.MaxInput)
 	}
-	r.raw = raw
+	r.learnt(r.ad, "", raw)
 	ad, call, ev, err := parse(r.ad, raw, r.getenv, r.log)
-	r.ad, r.ev = ad, ev
+	r.learnt(ad, ev, raw)
 	if err != nil {
 		return nil, ReasonUnreadable + ": " + err.Error()
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -148,5 +150,42 @@ func TestDeadlineArgumentBounded(t *testing.T) {
 	code := Main([]string{"claude", "--deadline", "3h"}, strings.NewReader(claudeRead), &out, &errb)
 	if code != 2 || !strings.Contains(out.String(), "over 2h0m0s") {
 		t.Fatalf("code %d stdout %s", code, out.String())
+	}
+}
+
+// TestInterruptDeniesInTheParsedEventsShape: a signal after the input was
+// parsed denies in that event's own shape (Claude's PermissionRequest answers
+// with exit 0 and a decision object, not PreToolUse's exit 2).
+func TestInterruptDeniesInTheParsedEventsShape(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	in := `{"session_id":"s1","hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"ls"}}`
+	// A Getenv that blocks once the input is parsed holds the work there.
+	parsed, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	var once sync.Once
+	getenv := func(k string) string {
+		if k == "ONY_HOME" || k == "HOME" || k == "XDG_RUNTIME_DIR" {
+			first := false
+			once.Do(func() { first = true; close(parsed) })
+			if first {
+				<-release // stands in for any wait after parsing
+			}
+		}
+		return ""
+	}
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(context.Background(), Options{Harness: "claude", Getenv: getenv, Interrupts: sigs}, strings.NewReader(in), &out, &errb)
+	}()
+	select {
+	case <-parsed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the work never got past parsing")
+	}
+	sigs <- syscall.SIGTERM
+	code := <-done
+	if code != 0 || !strings.Contains(out.String(), `"behavior":"deny"`) || !strings.Contains(out.String(), "stopped before it had an answer") {
+		t.Fatalf("code %d stdout %s stderr %s", code, out.String(), errb.String())
 	}
 }
