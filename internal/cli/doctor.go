@@ -240,8 +240,9 @@ func (d *doctor) harnesses(cfg config.Config) {
 	onyHome, _ := d.g.onyHome()
 	any := false
 	for _, h := range harness.Names() {
-		r, err := install.Status(install.Options{Harness: h, Binary: bin, HomeDir: home, OnyHome: onyHome,
-			Deadline: cfg.HookDeadline, Getenv: os.Getenv})
+		o := install.Options{Harness: h, Binary: bin, HomeDir: home, OnyHome: onyHome,
+			Deadline: cfg.HookDeadline, Getenv: os.Getenv}
+		r, err := install.Status(o)
 		switch {
 		case err != nil:
 			d.add("FAIL", h, err.Error(), "")
@@ -261,6 +262,9 @@ func (d *doctor) harnesses(cfg config.Config) {
 			} else {
 				d.add("ok", h, text, "")
 			}
+		}
+		if err == nil && r.Installed {
+			d.harnessRuntime(h, o)
 		}
 	}
 	if !any {

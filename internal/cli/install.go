@@ -152,6 +152,15 @@ override: /etc/claude-code/managed-settings.json, /etc/codex/requirements.toml,
 				if res.Summary != "" {
 					fmt.Fprintln(stdout, indent(res.Summary))
 				}
+				if add {
+					if text, ok := installRuntime(h, o); text != "" {
+						mark := "OK"
+						if !ok {
+							mark = "WARNING"
+						}
+						fmt.Fprintln(stdout, indent(mark+": "+text))
+					}
+				}
 			}
 			if failed {
 				return exitError{code: 1}
