@@ -5,6 +5,7 @@
 #   make test    everything CI runs: format, vet, race tests, end-to-end tests
 #   make bench   benchmarks, with figures for the README and closing notes
 #   make fuzz    a short run of every fuzz target
+#   make e2e-latest  the real-harness tests against the newest CLIs on npm
 
 GO        ?= go
 BIN       ?= bin/ony-tui
@@ -18,20 +19,28 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BUILD_PKGS := gcc pkg-config libpcsclite-dev
 TEST_PKGS  := pcscd vsmartcard-vpcd tmux openssh-server openssh-client passwd util-linux
 
-.PHONY: all build run install test vet fmt-check unit e2e bench fuzz deps deps-test clean help
+# The real-harness tests cache the agent CLIs they install from npm here
+# (about 1.3 GB; reused between runs).
+REALHARNESS_CACHE ?= $(HOME)/.cache/ony-tui/real-harness
+
+.PHONY: all build run install test vet fmt-check unit e2e bench fuzz deps deps-test deps-npm e2e-harness e2e-latest clean help
 
 all: build
 
 help:
-	@sed -n '2,9p' Makefile
+	@sed -n '2,8p' Makefile
 
 ## deps: check (and as root, install) the system packages needed to build.
 deps:
 	@./.ci/apt-deps $(BUILD_PKGS)
 
 ## deps-test: the packages the tests need as well.
-deps-test:
+deps-test: deps-npm
 	@./.ci/apt-deps $(BUILD_PKGS) $(TEST_PKGS)
+
+## deps-npm: npm, which the real-harness tests install the agent CLIs with.
+deps-npm:
+	@./.ci/npm-deps
 
 build: deps
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -55,7 +64,16 @@ vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	ONY_REALHARNESS_CACHE=$(REALHARNESS_CACHE) $(GO) test -race -count=1 -timeout 15m ./...
+
+## e2e-harness: only the real-harness tests, pinned versions, verbose.
+e2e-harness: deps-npm
+	ONY_REALHARNESS_CACHE=$(REALHARNESS_CACHE) $(GO) test -count=1 -timeout 30m -v -run '^TestRealHarness$$' ./hook/realharness/
+
+## e2e-latest: the same against the newest version of every CLI on npm.
+e2e-latest: deps-npm
+	ONY_REALHARNESS_CACHE=$(REALHARNESS_CACHE) ONY_REALHARNESS_VERSIONS=latest \
+	  $(GO) test -count=1 -timeout 30m -v -run '^TestRealHarness$$' ./hook/realharness/
 
 test: deps-test fmt-check vet unit
 

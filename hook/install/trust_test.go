@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -93,4 +94,30 @@ func TestCodexTrustBrokenCodex(t *testing.T) {
 	if ct.Trusted || ct.Checked || ct.Skipped || ct.Version != "codex-cli 0.171.0" || !strings.Contains(ct.Text, "could not ask Codex") {
 		t.Fatalf("%+v", ct)
 	}
+}
+
+// FuzzSemver: whatever a harness prints for --version, semver returns "" or
+// three dot-separated numbers, and compareVersions orders it against the
+// threshold without panicking.
+func FuzzSemver(f *testing.F) {
+	for _, s := range []string{"2.1.332 (Claude Code)", "codex-cli 0.171.0", "0.61.0", "GitHub Copilot CLI 1.0.102.",
+		"v2.1.295", "2.1", "2.1.x", "1.2.3.4", "99999999999999999999.1.1", "", "(((", "2.1.295-beta.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := semver(s)
+		if v == "" {
+			return
+		}
+		parts := strings.Split(v, ".")
+		if len(parts) != 3 {
+			t.Fatalf("semver(%q) = %q", s, v)
+		}
+		for _, p := range parts {
+			if _, err := strconv.Atoi(p); err != nil {
+				t.Fatalf("semver(%q) = %q", s, v)
+			}
+		}
+		_ = compareVersions(v, MinClaudeFailClosed)
+	})
 }

@@ -9,11 +9,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -59,6 +59,8 @@ const maxLine = 16 << 20
 func Start(ctx context.Context, codex string, env []string, dir string) (*Client, error) {
 	cmd := exec.Command(codex, "app-server")
 	cmd.Env, cmd.Dir = env, dir
+	// Its own process group, so Close can stop whatever it started too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -73,12 +75,16 @@ func Start(ctx context.Context, codex string, env []string, dir string) (*Client
 		return nil, fmt.Errorf("starting %s app-server: %w", codex, err)
 	}
 	go func() {
+		// lines closes once the server has exited and its stderr is read,
+		// so a reader that sees it closed may read c.stderr.
 		defer close(c.lines)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), maxLine)
 		for sc.Scan() {
 			c.lines <- append([]byte(nil), sc.Bytes()...)
 		}
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
 	}()
 	var init json.RawMessage
 	if err := c.Call(ctx, "initialize", map[string]any{"clientInfo": map[string]string{"name": "ony-tui", "version": "1"}}, &init); err != nil {
@@ -161,26 +167,24 @@ func (c *Client) Hooks(ctx context.Context, cwd string) ([]Hook, error) {
 	return hooks, nil
 }
 
-// Close stops the app-server.
+// Close stops the app-server: it closes its stdin, and after 3 s kills its
+// process group.
 func (c *Client) Close() error {
 	_ = c.stdin.Close()
+	done := make(chan struct{})
 	go func() {
-		for range c.lines { // let the reader finish, so Wait may close the pipe
+		for range c.lines { // the reader ends once the server has exited
 		}
+		close(done)
 	}()
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
 	select {
 	case <-done:
 	case <-time.After(3 * time.Second):
-		_ = c.cmd.Process.Kill()
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
 	return nil
 }
-
-// ErrNotFound reports that no codex executable was found.
-var ErrNotFound = errors.New("codex not found")
 
 // limitWriter keeps the first n bytes written.
 type limitWriter struct {
