@@ -295,7 +295,8 @@ func geminiTarget() *target {
 		},
 		defaultTimeout: 60 * time.Second,
 		failOpen: func(s spec) string {
-			return fmt.Sprintf("Gemini CLI has no fail-closed switch: if the binary is missing, crashes, or hangs past the %s timeout, Gemini runs the call. "+
+			return fmt.Sprintf("Gemini CLI has no fail-closed switch: if the hook is killed, exits 1, or hangs past the %s timeout, Gemini runs the call "+
+				"(a missing binary is blocked: Gemini runs hooks through bash, whose exit 127 it reads as a deny). "+
 				"Keep hooks enabled (hooksConfig.enabled) and keep %q out of hooksConfig.disabled.", s.timeout, geminiName)
 		},
 		projectNote:  "Gemini CLI runs project hooks only in a trusted folder.",

@@ -177,9 +177,11 @@ func (t *target) check(o Options, f found, problem func(string, ...any)) Entry {
 	return e
 }
 
-// missingBinary says what the harness does when the binary is not there.
+// missingBinary says what the harness does when the binary is not there
+// (as measured by hook/realharness: Gemini CLI runs hooks through bash and
+// reads its exit 127 as a deny; Codex runs the call).
 func (t *target) missingBinary() string {
-	if t.failClosed != "" || t.name == harness.Copilot {
+	if t.failClosed != "" || t.name == harness.Copilot || t.name == harness.Gemini {
 		return ": every tool call is blocked until it is fixed"
 	}
 	return ": the harness runs every tool call ungated"
