@@ -54,7 +54,7 @@ func CheckCodexTrust(ctx context.Context, o Options) CodexTrust {
 	if codex == "" {
 		return codexTrustOffline(o, file, ct)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second) // Codex starts in ~2 s; much longer on a loaded machine
 	defer cancel()
 	ct.Version = toolVersion(ctx, codex)
 	dir := o.ProjectDir

@@ -25,7 +25,7 @@ var onyBin string
 func TestMain(m *testing.M) { e2e.Main(m, &onyBin) }
 
 // cliTimeout bounds one CLI run.
-const cliTimeout = 3 * time.Minute
+const cliTimeout = 5 * time.Minute
 
 // onyConfig keeps waits short: a held call is denied after 5 s; the hook
 // waits 60 s (so install sets harness timeouts of 120 s).
@@ -561,7 +561,7 @@ func shortTimeout(t *testing.T, conf, harness string) string {
 // signalHook waits until the engine holds the case's call, then signals
 // every hook process serving it. It returns "" or what went wrong.
 func (r *hrun) signalHook(sig syscall.Signal) string {
-	if err := r.eng.waitPending(1, 90*time.Second); err != nil {
+	if err := r.eng.waitPending(1, cliTimeout); err != nil {
 		return err.Error()
 	}
 	pids := r.eng.hookProcesses()
