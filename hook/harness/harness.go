@@ -4,8 +4,9 @@
 // An Adapter reads the bytes a harness writes on the hook's stdin into a
 // normalised wire.ToolCall, and writes a Decision back in that harness's own
 // encoding with the exit code that harness reads as that decision. The rules
-// each adapter follows are in docs/HARNESSES.md and come from
-// reference/agent-hooks.md; the short version is that a deny is never written
+// each adapter follows are in docs/HARNESSES.md and come from each harness's
+// own documentation and from running the real CLIs (hook/realharness); the
+// short version is that a deny is never written
 // in a form a harness could read as "proceed", and "ask" (hand the call back to
 // the harness's own permission prompt) is only written where the harness
 // honours it; everywhere else it is encoded as a deny.
