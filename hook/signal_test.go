@@ -3,9 +3,11 @@ package hook_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,7 +119,7 @@ func TestHookSignalWhileReadingStdin(t *testing.T) {
 	for _, h := range []string{"claude", "codex", "cursor", "gemini", "copilot"} {
 		t.Run(h, func(t *testing.T) {
 			s := startHook(t, home, h, nil)
-			time.Sleep(200 * time.Millisecond) // let it reach the read
+			waitReadingStdin(t, s.cmd.Process.Pid)
 			res := s.stop(t, syscall.SIGTERM)
 			if d := e2e.Decision(t, h, res); d != "deny" {
 				t.Fatalf("%q (exit %d)\nstdout: %s\nstderr: %s", d, res.Code, res.Stdout, res.Stderr)
@@ -156,6 +158,31 @@ func TestHookClosedStdout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitReadingStdin waits until one of process pid's threads is blocked in
+// read(0, ...), which the hook reaches only after it installed its signal
+// handlers. (A signal that arrives before the Go runtime has started main
+// cannot be caught by any Go program.)
+func waitReadingStdin(t *testing.T, pid int) {
+	t.Helper()
+	nr := map[string]string{"amd64": "0", "arm64": "63"}[runtime.GOARCH]
+	if nr == "" {
+		time.Sleep(time.Second)
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		for _, task := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/syscall", pid, task.Name()))
+			if err == nil && strings.HasPrefix(string(b), nr+" 0x0 ") {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("process %d never blocked reading its stdin", pid)
 }
 
 func sigName(s syscall.Signal) string {
