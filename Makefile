@@ -20,7 +20,7 @@ BUILD_PKGS := gcc pkg-config libpcsclite-dev
 TEST_PKGS  := pcscd vsmartcard-vpcd tmux openssh-server openssh-client passwd util-linux
 
 # The real-harness tests cache the agent CLIs they install from npm here
-# (about 1.3 GB; reused between runs).
+# (about 1.5 GB; reused between runs).
 REALHARNESS_CACHE ?= $(HOME)/.cache/ony-tui/real-harness
 
 .PHONY: all build run install test vet fmt-check unit e2e bench fuzz deps deps-test deps-npm e2e-harness e2e-latest clean help
