@@ -40,7 +40,8 @@ type CodexTrust struct {
 }
 
 // CheckCodexTrust asks Codex (found with FindCodex) whether it runs Ony's
-// entries in the file Install writes for o. Without a codex executable it
+// entries in the file Install writes for o (with o.System, Ony's managed
+// entries, which Codex runs without a trust review). Without a codex executable it
 // reads Codex's config.toml: no trust record for an entry means Codex skips
 // it; a record that exists cannot be checked without Codex.
 func CheckCodexTrust(ctx context.Context, o Options) CodexTrust {
@@ -52,6 +53,10 @@ func CheckCodexTrust(ctx context.Context, o Options) CodexTrust {
 	codex := FindCodex(o)
 	ct := CodexTrust{Codex: codex}
 	if codex == "" {
+		if o.System {
+			ct.Text = "codex not found on PATH to check; managed entries (requirements.toml) run without a trust review"
+			return ct
+		}
 		return codexTrustOffline(o, file, ct)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 45*time.Second) // Codex starts in ~2 s; much longer on a loaded machine
@@ -73,7 +78,9 @@ func CheckCodexTrust(ctx context.Context, o Options) CodexTrust {
 		return ct
 	}
 	for _, h := range hooks {
-		if sameFile(h.SourcePath, file) && (handlerInfo{argv: shellFields(h.Command)}).ours(t, o.Binary) {
+		// A system install's entries are managed hooks (requirements.toml),
+		// listed with Codex's own source name: match those by command.
+		if (o.System || sameFile(h.SourcePath, file)) && (handlerInfo{argv: shellFields(h.Command)}).ours(t, o.Binary) {
 			ct.Entries = append(ct.Entries, h)
 		}
 	}
