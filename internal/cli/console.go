@@ -142,21 +142,11 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stder
 // newChain builds the console's ledger view from the ledger's key and
 // checkpoint files.
 func newChain(led *ledger.Ledger, l paths.Layout) (*ledgerchain.Chain, error) {
-	lo := app.LedgerOptions(l)
-	key, err := ledger.LoadAuditKey(lo.AuditKeyFile)
+	src := app.LedgerOptions(l).VerifySources()
+	key, err := ledger.LoadAuditKey(src.AuditKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	opts := func() (ledger.VerifyOptions, error) {
-		ver, err := ledger.LoadCheckpointVerifier(lo.CheckpointVerifierFile)
-		if err != nil {
-			return ledger.VerifyOptions{}, err
-		}
-		notes, err := ledger.ReadCheckpoints(l.CheckpointDir)
-		if err != nil {
-			return ledger.VerifyOptions{}, err
-		}
-		return ledger.VerifyOptions{Key: key, Checkpoints: notes, CheckpointVerifier: ver}, nil
-	}
+	opts := func() (ledger.VerifyOptions, error) { return ledger.LoadVerifyOptions(src) }
 	return ledgerchain.New(led, filepath.Clean(l.LedgerFile), key, opts), nil
 }
