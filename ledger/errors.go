@@ -34,6 +34,14 @@ var (
 	// ErrNotLedger means the file is not an Ony ledger, or one written by a
 	// newer schema.
 	ErrNotLedger = errors.New("ledger: not an ony ledger")
+	// ErrNewerSchema is matched, with ErrNotLedger, by a ledger written by
+	// a newer schema than this build reads.
+	ErrNewerSchema = errors.New("ledger: written by a newer ony-tui")
+	// ErrNoChain wraps Open refusals to start a new chain silently: the
+	// ledger file is missing, empty or holds no entries and no checkpoint,
+	// while key files or checkpoints show that a chain was kept here
+	// before. [StartNewChain] starts one deliberately.
+	ErrNoChain = errors.New("ledger: no chain to continue")
 )
 
 // Reason names why verification stopped matching at an entry or checkpoint.
@@ -84,6 +92,16 @@ const (
 	// ReasonAfterBreak: the entry is consistent with the stored entry before
 	// it, but follows an earlier break, so it is not verified.
 	ReasonAfterBreak
+	// ReasonNoCheckpoint: the ledger has entries but no signed checkpoint
+	// was given to compare it with, so deleted newest entries cannot be
+	// ruled out. Could not check.
+	ReasonNoCheckpoint
+	// ReasonLedgerMissing: the ledger file does not exist (or is empty)
+	// while its checkpoints or keys do: it was deleted.
+	ReasonLedgerMissing
+	// ReasonLedgerDamaged: the ledger file is not a readable ledger while
+	// its checkpoints or keys exist: its history was destroyed.
+	ReasonLedgerDamaged
 )
 
 // name returns the stable name of a reason, "" for an unknown value.
@@ -121,6 +139,12 @@ func (r Reason) name() string {
 		return "wrong-key"
 	case ReasonAfterBreak:
 		return "after-break"
+	case ReasonNoCheckpoint:
+		return "no-checkpoint"
+	case ReasonLedgerMissing:
+		return "ledger-missing"
+	case ReasonLedgerDamaged:
+		return "ledger-damaged"
 	}
 	return ""
 }
@@ -141,7 +165,7 @@ func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 // was found. verify exits 2 for these and 1 for the others.
 func (r Reason) CouldNotCheck() bool {
 	switch r {
-	case ReasonWrongKey, ReasonUnknownCheckpointKey, ReasonUnknownKind:
+	case ReasonWrongKey, ReasonUnknownCheckpointKey, ReasonUnknownKind, ReasonNoCheckpoint:
 		return true
 	}
 	return false
@@ -169,6 +193,14 @@ type ChainError struct {
 	// Pos is the storage position of an authentic entry stored where it
 	// does not belong (reordered), zero otherwise.
 	Pos uint64
+
+	// byHeadSeq marks a truncation shown by the meta table's head_seq
+	// rather than by a signed checkpoint.
+	byHeadSeq bool
+	// anchored marks a missing or damaged ledger whose latest signed
+	// checkpoint is known (WantSeq, Want); found says what the file holds.
+	anchored bool
+	found    string
 }
 
 // Error describes the problem in one lowercase line.
@@ -196,6 +228,9 @@ func (e *ChainError) Explain() string {
 	case ReasonBrokenLink:
 		return fmt.Sprintf("broken link: prev hash %s is not the hash %s of entry %d", e.Got.Short(), e.Want.Short(), e.Seq-1)
 	case ReasonTruncated:
+		if e.byHeadSeq {
+			return fmt.Sprintf("truncated: the ledger recorded %d entries (head_seq), it ends at entry %d", e.WantSeq, e.GotSeq)
+		}
 		return fmt.Sprintf("truncated: the signed checkpoint covers %d entries, the ledger ends at entry %d", e.WantSeq, e.GotSeq)
 	case ReasonRolledBack:
 		return fmt.Sprintf("rolled back: the ledger is an older copy ending at entry %d; the signed checkpoint covers %d entries", e.GotSeq, e.WantSeq)
@@ -213,6 +248,17 @@ func (e *ChainError) Explain() string {
 		return "wrong audit key: the first entry fails under this key while the chain's links are consistent"
 	case ReasonAfterBreak:
 		return "not verified: follows an earlier break in the chain"
+	case ReasonNoCheckpoint:
+		return fmt.Sprintf("no signed checkpoint to compare its %d entries with, so deleted newest entries cannot be ruled out", e.GotSeq)
+	case ReasonLedgerMissing, ReasonLedgerDamaged:
+		s := "the ledger file is missing"
+		if e.Reason == ReasonLedgerDamaged || e.found != "" {
+			s = "the ledger file holds " + e.found
+		}
+		if e.anchored {
+			return fmt.Sprintf("%s, but a signed checkpoint covers %d entries (head %s): its history is gone", s, e.WantSeq, e.Want.Short())
+		}
+		return s + ", but its audit key or checkpoints exist: its history is gone"
 	}
 	return e.Reason.String()
 }

@@ -33,6 +33,7 @@ const (
 	KindTaxonomyLoaded             // a taxonomy was loaded (Detail holds its hash)
 	KindAwayChanged                // the owner's away setting changed
 	KindPhoneEnded                 // an answered phone call ended
+	KindChainStarted               // a new chain was started deliberately; Detail names the previous head
 
 	kindEnd // one past the last valid kind; not persisted
 )
@@ -78,6 +79,8 @@ func (k Kind) name() string {
 		return "away-changed"
 	case KindPhoneEnded:
 		return "phone-ended"
+	case KindChainStarted:
+		return "chain-started"
 	}
 	return ""
 }

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -32,6 +34,8 @@ type Ledger struct {
 	mu     sync.Mutex
 	status Status
 	tally  tally // code state of every verified entry
+
+	full *fullCheck // the whole-chain verification, at Open or in the background
 }
 
 // Status is a snapshot of what the ledger's writer knows, for the console.
@@ -42,25 +46,57 @@ type Status struct {
 }
 
 // Open opens the ledger at path for appending, creating it (and its audit
-// and checkpoint keys, 0600 in their existing 0700 directory) when neither
-// the file nor any checkpoint exists.
+// and checkpoint keys, 0600 in their existing 0700 directory) when no
+// earlier chain was kept here: no ledger file, no key file, no checkpoint
+// and none of [Options.PriorFiles].
 //
-// Open refuses, rather than silently starting a new chain, when: the file is
-// missing or empty but signed checkpoints exist; the ledger has entries but
-// no checkpoint exists; the ledger is shorter than the latest checkpoint or
-// does not contain it ([ErrCheckpoint]); a checkpoint file does not verify;
-// the audit key does not fit ([ErrWrongKey]); or any entry does not verify
-// ([ErrTampered]). Open verifies every entry, as verify does (about a
-// second per million entries), so it never extends a chain verify would
-// reject. It then writes a checkpoint of the head if that is not anchored
-// yet, and starts the writer goroutine. Close the Ledger when done.
+// Open refuses, rather than silently starting a new chain, when: the file
+// is missing, empty or an SQLite database without the ledger's tables, or
+// holds no entries and no checkpoint, while any of those exist
+// ([ErrNoChain]; the missing file with checkpoints is [ErrCheckpoint]);
+// the file is not an SQLite database at all ([ErrNotLedger], saying what it
+// holds); the ledger has entries but no checkpoint exists; the ledger is
+// shorter than the latest checkpoint or does not contain it, or its
+// head_seq shows deleted entries ([ErrCheckpoint]); a checkpoint file does
+// not verify; the audit key does not fit ([ErrWrongKey]); or an entry does
+// not verify ([ErrTampered]). Open verifies every entry, as verify does
+// (about a second per million entries), so it never extends a chain verify
+// would reject; with [Options.OpenFromCheckpoint] it verifies the entries
+// after the latest checkpoint and leaves the rest to a background pass
+// ([Ledger.FullCheck]). It then writes a checkpoint of the head if that is
+// not anchored yet, and starts the writer goroutine. Close the Ledger when
+// done.
 func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
+	return openLedger(ctx, path, opts, nil)
+}
+
+// openLedger is Open; with first set it starts a new chain whose first
+// entry is first, and the ledger's place must be empty.
+func openLedger(ctx context.Context, path string, opts Options, first *Entry) (*Ledger, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
 	notes, err := ReadCheckpoints(opts.CheckpointDir)
 	if err != nil {
 		return nil, err
+	}
+	st, err := InspectFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Kind == FileNotRegular || st.Kind == FileNotSQLite {
+		return nil, fmt.Errorf("%w: ledger %s is damaged: it holds %s", ErrNotLedger, path, st.Found)
+	}
+	prior, err := opts.priorChain()
+	if err != nil {
+		return nil, err
+	}
+	create := first != nil || len(prior) == 0
+	switch {
+	case first != nil && st.Kind != FileMissing:
+		return nil, fmt.Errorf("ledger: a new chain needs %s moved aside first", path)
+	case (st.Kind == FileMissing && len(notes) == 0 || st.Kind == FileEmpty) && !create:
+		return nil, noChain(path, st.Found, prior)
 	}
 	signer, verifier, err := openCheckpointKeys(opts.CheckpointKeyFile, opts.CheckpointVerifierFile, opts.CheckpointKeyName, len(notes) == 0)
 	if err != nil {
@@ -75,15 +111,20 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	if n := len(anchors); n > 0 {
 		latest = &anchors[n-1]
 	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && latest != nil {
-		return nil, fmt.Errorf("%w: ledger %s is missing but %s holds a checkpoint of %d entries: restore the ledger file; to start a new chain deliberately, move the checkpoints aside",
+	if st.Kind == FileMissing && latest != nil {
+		return nil, fmt.Errorf("%w: ledger %s is missing but %s holds a checkpoint of %d entries: the ledger was deleted or moved; restore it",
 			ErrCheckpoint, path, opts.CheckpointDir, latest.Size)
 	}
-	wdb, err := openWriteDB(ctx, path, opts.BusyTimeout)
-	if err != nil {
+	wdb, err := openWriteDB(ctx, path, opts.BusyTimeout, create)
+	switch {
+	case errors.Is(err, errNoTables):
+		return nil, noChain(path, errNoTables.Error(), prior)
+	case errors.Is(err, ErrNotLedger) && st.Kind == FileSQLite:
+		return nil, fmt.Errorf("%w; the file holds %s", err, st.Found)
+	case err != nil:
 		return nil, err
 	}
-	l, err := open(ctx, path, opts, wdb, cps, notes, latest)
+	l, err := open(ctx, path, opts, wdb, cps, notes, latest, openPlan{create: create, prior: prior, first: first})
 	if err != nil {
 		wdb.Close()
 		return nil, err
@@ -92,7 +133,45 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	return l, nil
 }
 
-func open(ctx context.Context, path string, opts Options, wdb *sql.DB, cps *checkpointStore, notes [][]byte, latest *Checkpoint) (*Ledger, error) {
+// openPlan is what openLedger decided before the file was opened.
+type openPlan struct {
+	create bool     // a new chain may start here
+	prior  []string // what shows an earlier chain, if anything
+	first  *Entry   // the first entry of a deliberately started chain
+}
+
+// noChain is the refusal to start a new chain silently.
+func noChain(path, found string, prior []string) error {
+	shown := prior
+	if len(shown) > 3 {
+		shown = append(shown[:3:3], fmt.Sprintf("%d more", len(prior)-3))
+	}
+	return fmt.Errorf("%w: ledger %s is %s, but %s show that a chain was kept here: refusing to start a new one silently",
+		ErrNoChain, path, found, strings.Join(shown, ", "))
+}
+
+// priorChain lists what shows that a chain was kept here before: the key
+// files, anything in the checkpoint directory, and Options.PriorFiles. A
+// path that cannot be examined counts as present.
+func (o *Options) priorChain() ([]string, error) {
+	var out []string
+	for _, p := range append([]string{o.AuditKeyFile, o.CheckpointKeyFile, o.CheckpointVerifierFile}, o.PriorFiles...) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			out = append(out, p)
+		}
+	}
+	ents, err := os.ReadDir(o.CheckpointDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("listing checkpoint directory: %w", err)
+	case len(ents) > 0:
+		out = append(out, fmt.Sprintf("%s (%d entries)", o.CheckpointDir, len(ents)))
+	}
+	return out, nil
+}
+
+func open(ctx context.Context, path string, opts Options, wdb *sql.DB, cps *checkpointStore, notes [][]byte, latest *Checkpoint, plan openPlan) (*Ledger, error) {
 	headSeq, _, err := storedHead(ctx, wdb)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
@@ -111,7 +190,7 @@ func open(ctx context.Context, path string, opts Options, wdb *sql.DB, cps *chec
 			latest = &anchors[n-1]
 		}
 	}
-	key, err := openAuditKey(opts.AuditKeyFile, headSeq == 0 && (latest == nil || latest.Size == 0))
+	key, err := openAuditKey(opts.AuditKeyFile, plan.create && headSeq == 0 && (latest == nil || latest.Size == 0))
 	if err != nil {
 		return nil, err
 	}
@@ -123,22 +202,32 @@ func open(ctx context.Context, path string, opts Options, wdb *sql.DB, cps *chec
 		path: path, opts: opts, key: key, origin: r.Origin(), cps: cps, wdb: wdb, r: r,
 		reqs: make(chan *appendReq), closing: make(chan struct{}), done: make(chan struct{}),
 	}
-	if err := l.checkOnOpen(ctx, notes, latest, headSeq); err != nil {
+	if err := l.checkOnOpen(ctx, notes, latest, headSeq, plan); err != nil {
+		l.stopFullCheck()
 		r.Close()
 		return nil, err
 	}
 	return l, nil
 }
 
-// checkOnOpen verifies the whole ledger and compares it with the
-// checkpoints, as verify would, builds the tally of code state from the
-// verified entries, and anchors the head.
-func (l *Ledger) checkOnOpen(ctx context.Context, notes [][]byte, latest *Checkpoint, headSeq uint64) error {
+// checkOnOpen verifies the ledger and compares it with the checkpoints, as
+// verify would, builds the tally of code state from the verified entries,
+// and anchors the head. With OpenFromCheckpoint and a checkpoint of any
+// entries, it verifies the tail after that checkpoint and starts the full
+// pass in the background; anything that tail check does not accept gets the
+// full verification at once, for its exact diagnosis.
+func (l *Ledger) checkOnOpen(ctx context.Context, notes [][]byte, latest *Checkpoint, headSeq uint64, plan openPlan) error {
 	if latest == nil && headSeq > 0 {
 		// Open anchors a new ledger before anything can be appended, so a
 		// ledger with entries and no checkpoint lost its checkpoints.
 		return fmt.Errorf("%w: ledger %s has %d entries but %s holds no signed checkpoint: the checkpoints were deleted or the directory is wrong; restore them (run \"ony-tui verify\" to check the ledger itself)",
 			ErrCheckpoint, l.path, headSeq, l.opts.CheckpointDir)
+	}
+	if l.opts.OpenFromCheckpoint && latest != nil && latest.Size > 0 && plan.first == nil {
+		ok, err := l.openFromCheckpoint(ctx, *latest, notes)
+		if ok || err != nil {
+			return err
+		}
 	}
 	var t tally
 	rep, err := verifyDB(ctx, l.r.db, VerifyOptions{Key: l.key, Checkpoints: notes, CheckpointVerifier: l.cps.verifier}, nil,
@@ -153,14 +242,27 @@ func (l *Ledger) checkOnOpen(ctx context.Context, notes [][]byte, latest *Checkp
 	if p := rep.Break; p != nil {
 		return fmt.Errorf("opening ledger %s: refusing to extend it: %w; run \"ony-tui verify\" for details", l.path, p)
 	}
+	if p := rep.Tail; p != nil && p.Reason == ReasonTruncated {
+		return fmt.Errorf("opening ledger %s: %w: %w; run \"ony-tui verify\" for details", l.path, ErrCheckpoint, p)
+	}
+	if latest == nil && rep.Head.Seq == 0 && !plan.create {
+		return noChain(l.path, "a ledger with no entries and no signed checkpoint", plan.prior)
+	}
 	l.w = writerState{seq: rep.Head.Seq, hash: rep.Head.Hash, m: newMacer(l.key)}
 	l.status.Head = rep.Head
 	l.tally = t
+	l.full = finishedCheck(rep)
 	if latest != nil {
 		l.w.cpSize = latest.Size
 		l.status.Checkpoint = latest
 	}
-	if latest == nil || rep.Head.Seq > latest.Size {
+	if plan.first != nil {
+		req := &appendReq{ctx: ctx, e: *plan.first, res: make(chan appendRes, 1)}
+		if err := l.commitBatch([]*appendReq{req}, 1); err != nil {
+			return fmt.Errorf("opening ledger %s: recording the start of a new chain: %w", l.path, err)
+		}
+	}
+	if latest == nil || l.w.seq > latest.Size {
 		if err := l.checkpoint(); err != nil {
 			return fmt.Errorf("opening ledger %s: anchoring the head: %w", l.path, err)
 		}
@@ -197,6 +299,7 @@ func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.closing)
 		<-l.done
+		l.stopFullCheck()
 		var errs []error
 		if l.w.seq > l.w.cpSize {
 			if err := l.checkpoint(); err != nil {

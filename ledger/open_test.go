@@ -78,17 +78,22 @@ func TestOpenRefusesMissingLedgerWithCheckpoints(t *testing.T) {
 }
 
 func TestOpenRefusesLedgerOfAnotherOrigin(t *testing.T) {
+	ctx := context.Background()
 	l := build20(t)
 	other := newLayout(t)
-	// A fresh ledger made with the same keys, in place of the old one.
-	for _, d := range []string{"keys"} {
-		entries, _ := os.ReadDir(filepath.Join(l.Dir, d))
-		for _, e := range entries {
-			b, _ := os.ReadFile(filepath.Join(l.Dir, d, e.Name()))
-			os.WriteFile(filepath.Join(other.KeysDir, e.Name()), b, 0o600)
-		}
+	// A new ledger made with the same keys (a deliberate new chain in
+	// another directory), in place of the old one.
+	entries, _ := os.ReadDir(l.KeysDir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(l.KeysDir, e.Name()))
+		os.WriteFile(filepath.Join(other.KeysDir, e.Name()), b, 0o600)
 	}
-	if err := vectorgen.AppendSample(context.Background(), other, 1, 25); err != nil {
+	lg, _, err := ledger.StartNewChain(ctx, other.DB, other.Options(), ledger.NewChain{ArchiveDir: filepath.Join(other.Dir, "archive"), By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg.Close()
+	if err := vectorgen.AppendSample(ctx, other, 1, 25); err != nil {
 		t.Fatal(err)
 	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {

@@ -40,6 +40,17 @@ type Options struct {
 	// "ony-tui-ledger". It must not contain '+' or spaces.
 	CheckpointKeyName string
 
+	// PriorFiles are more files whose existence shows that this ledger's
+	// owner ran before (the device registry): like the key files and the
+	// checkpoints, they make Open refuse to start a new chain silently.
+	PriorFiles []string
+
+	// OpenFromCheckpoint makes Open verify only the latest signed
+	// checkpoint's entry and the entries after it before returning, and
+	// the whole chain in the background ([Ledger.FullCheck]). Without it
+	// Open verifies every entry first.
+	OpenFromCheckpoint bool
+
 	// BusyTimeout bounds waiting for another process's write lock; an
 	// append that waits longer fails with ErrLocked. Default 5s.
 	BusyTimeout time.Duration

@@ -49,15 +49,20 @@ func dsn(p string, write bool, busy time.Duration) string {
 	return u.String()
 }
 
-// openWriteDB opens path for writing (creating it) with one connection, and
-// applies the migrations. Two processes creating the same new file at once
+// errNoTables is migrate's refusal to create the ledger's tables in a file
+// when it may not create a new chain.
+var errNoTables = errors.New("an SQLite database without the ledger's tables")
+
+// openWriteDB opens path for writing with one connection, and applies the
+// migrations; it creates the ledger's tables in a file without them only
+// when create is set. Two processes creating the same new file at once
 // can see SQLITE_BUSY without the busy handler being consulted (while the
 // other converts the file to WAL), so a locked open is retried until the
 // busy timeout has passed.
-func openWriteDB(ctx context.Context, p string, busy time.Duration) (*sql.DB, error) {
+func openWriteDB(ctx context.Context, p string, busy time.Duration, create bool) (*sql.DB, error) {
 	deadline := time.Now().Add(busy)
 	for {
-		db, err := tryOpenWriteDB(ctx, p, busy)
+		db, err := tryOpenWriteDB(ctx, p, busy, create)
 		if err == nil || !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
 			return db, err
 		}
@@ -69,7 +74,7 @@ func openWriteDB(ctx context.Context, p string, busy time.Duration) (*sql.DB, er
 	}
 }
 
-func tryOpenWriteDB(ctx context.Context, p string, busy time.Duration) (*sql.DB, error) {
+func tryOpenWriteDB(ctx context.Context, p string, busy time.Duration, create bool) (*sql.DB, error) {
 	db, err := sql.Open("sqlite3", dsn(p, true, busy))
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", p, err)
@@ -77,7 +82,7 @@ func tryOpenWriteDB(ctx context.Context, p string, busy time.Duration) (*sql.DB,
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	err = migrate(ctx, db)
+	err = migrate(ctx, db, create)
 	if err == nil {
 		err = checkWAL(ctx, db)
 	}
@@ -122,9 +127,13 @@ func openReadDB(ctx context.Context, p string, busy time.Duration) (*sql.DB, err
 		db.Close()
 		return nil, fmt.Errorf("opening ledger %s: %w", p, mapErr(err))
 	}
-	if n := len(migrationNames()); v < 1 || v > n {
+	switch n := len(migrationNames()); {
+	case v < 1:
 		db.Close()
-		return nil, fmt.Errorf("%w: %s has schema version %d, this build reads 1 to %d", ErrNotLedger, p, v, n)
+		return nil, fmt.Errorf("%w: %s has no ledger tables (schema version %d)", ErrNotLedger, p, v)
+	case v > n:
+		db.Close()
+		return nil, fmt.Errorf("%w: %s has schema version %d, this build reads 1 to %d: %w", ErrNotLedger, p, v, n, ErrNewerSchema)
 	}
 	return db, nil
 }
@@ -141,7 +150,10 @@ func migrationNames() []string {
 	return names // ReadDir sorts by name; names start with a 4-digit number
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate applies the migrations the file lacks. The ledger's metadata (its
+// id and head_seq) is written only with the tables: an existing ledger
+// whose meta rows were deleted stays without them, and is refused.
+func migrate(ctx context.Context, db *sql.DB, create bool) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning migration: %w", mapErr(err))
@@ -153,7 +165,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	names := migrationNames()
 	if v > len(names) {
-		return fmt.Errorf("%w: schema version %d is newer than this build's %d: upgrade ony-tui", ErrNotLedger, v, len(names))
+		return fmt.Errorf("%w: schema version %d is newer than this build's %d: %w: upgrade it", ErrNotLedger, v, len(names), ErrNewerSchema)
+	}
+	if v == 0 {
+		var tables int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&tables); err != nil {
+			return fmt.Errorf("reading schema: %w", mapErr(err))
+		}
+		if tables > 0 {
+			return fmt.Errorf("%w: an SQLite database of something else (%d schema objects, no ledger version)", ErrNotLedger, tables)
+		}
+		if !create {
+			return errNoTables
+		}
 	}
 	for i := v; i < len(names); i++ {
 		n, err := strconv.Atoi(strings.SplitN(names[i], "_", 2)[0])
@@ -171,13 +195,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("recording migration %s: %w", names[i], mapErr(err))
 		}
 	}
-	id := make([]byte, 16)
-	if _, err := rand.Read(id); err != nil {
-		return fmt.Errorf("generating ledger id: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?), (?, '0')`,
-		metaLedgerID, hex.EncodeToString(id), metaHeadSeq); err != nil {
-		return fmt.Errorf("initialising ledger metadata: %w", mapErr(err))
+	if v == 0 {
+		id := make([]byte, 16)
+		if _, err := rand.Read(id); err != nil {
+			return fmt.Errorf("generating ledger id: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?), (?, '0')`,
+			metaLedgerID, hex.EncodeToString(id), metaHeadSeq); err != nil {
+			return fmt.Errorf("initialising ledger metadata: %w", mapErr(err))
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing migration: %w", mapErr(err))
@@ -198,19 +224,37 @@ type queryer interface {
 func readMeta(ctx context.Context, q queryer) (meta, error) {
 	var m meta
 	var id, head string
-	if err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaLedgerID).Scan(&id); err != nil {
-		return m, fmt.Errorf("%w: reading ledger id: %w", ErrNotLedger, mapErr(err))
+	for _, f := range []struct {
+		key string
+		v   *string
+	}{{metaLedgerID, &id}, {metaHeadSeq, &head}} {
+		err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, f.key).Scan(f.v)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// The row is written with the tables and never deleted.
+			return m, fmt.Errorf("%w: the meta table has no %s row: it was deleted", ErrTampered, f.key)
+		case err != nil:
+			return m, fmt.Errorf("%w: reading %s: %w", ErrNotLedger, f.key, mapErr(err))
+		}
 	}
-	if err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaHeadSeq).Scan(&head); err != nil {
-		return m, fmt.Errorf("%w: reading head seq: %w", ErrNotLedger, mapErr(err))
+	if len(id) != 32 || !isLowerHex(id, len(id)) {
+		return m, fmt.Errorf("%w: the meta table's %s %q is not 32 lowercase hex digits", ErrTampered, metaLedgerID, safeMeta(id))
 	}
 	n, err := strconv.ParseUint(head, 10, 64)
-	if err != nil {
-		return m, fmt.Errorf("%w: head seq %q is not a number", ErrNotLedger, head)
+	if err != nil || strconv.FormatUint(n, 10) != head {
+		return m, fmt.Errorf("%w: the meta table's %s %q is not a number", ErrTampered, metaHeadSeq, safeMeta(head))
 	}
 	m.origin = OriginPrefix + id
 	m.headSeq = n
 	return m, nil
+}
+
+// safeMeta clips a meta value for an error message.
+func safeMeta(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // storedHead returns the last row's seq and hash; (0, zero) for an empty

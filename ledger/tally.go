@@ -10,9 +10,11 @@ import (
 // path: the last accepted TOTP step, the recent wrong codes and the lock are
 // read from the ledger, so that neither a restart nor a second process can
 // reset them. The answers come only from entries whose hashes and links
-// verified: Open builds a tally of every entry, the writer adds each entry
-// it appends or reads from another process, and each query first has the
-// writer read (and verify) what other processes appended.
+// verified: Open builds a tally of every entry (after an Open from a
+// checkpoint, the background pass adds the entries before it, and the
+// queries wait for it), the writer adds each entry it appends or reads from
+// another process, and each query first has the writer read (and verify)
+// what other processes appended.
 
 // tally is what the code state needs from all verified entries.
 type tally struct {
@@ -44,6 +46,9 @@ func (l *Ledger) sync(ctx context.Context) error {
 // MaxStep returns the largest TOTP time step recorded in any entry, 0 if
 // none: the last step a code was accepted for.
 func (l *Ledger) MaxStep(ctx context.Context) (uint64, error) {
+	if err := l.waitFullCheck(ctx); err != nil {
+		return 0, err
+	}
 	if err := l.sync(ctx); err != nil {
 		return 0, err
 	}
@@ -55,6 +60,9 @@ func (l *Ledger) MaxStep(ctx context.Context) (uint64, error) {
 // LastOf returns the newest entry whose kind is one of kinds; ok is false
 // when there is none. The entry is read back and its hash checked again.
 func (l *Ledger) LastOf(ctx context.Context, kinds ...Kind) (e Entry, ok bool, err error) {
+	if err := l.waitFullCheck(ctx); err != nil {
+		return Entry{}, false, err
+	}
 	if err := l.sync(ctx); err != nil {
 		return Entry{}, false, err
 	}

@@ -47,6 +47,14 @@ type Report struct {
 	Head     Link        // last entry read, as stored; (From-1, its hash) if none
 	Break    *ChainError // first break in the chain, nil if none
 	BadAfter uint64      // entries after the first break that also fail on their own
+	// HeadSeq is the highest seq the ledger says it ever committed (the
+	// meta table's head_seq; not covered by the chain).
+	HeadSeq uint64
+	// Tail is what the end of the ledger shows besides the checkpoints:
+	// head_seq past the last entry (truncated), or entries with no
+	// checkpoint given to compare them with (no-checkpoint); nil if
+	// neither.
+	Tail *ChainError
 
 	Checkpoint CheckpointReport
 }
@@ -86,7 +94,7 @@ func (o Outcome) String() string {
 // be checked. Tampering anywhere wins over a could-not-check reason.
 func (r *Report) Outcome() Outcome {
 	out := Intact
-	for _, p := range []*ChainError{r.Break, r.Checkpoint.Problem} {
+	for _, p := range []*ChainError{r.Break, r.Checkpoint.Problem, r.Tail} {
 		switch {
 		case p == nil:
 		case p.Reason.CouldNotCheck():
@@ -101,17 +109,17 @@ func (r *Report) Outcome() Outcome {
 	return out
 }
 
-// Problem returns the first problem to report: the one at the lower seq,
-// the chain break on a tie; nil when the ledger is intact.
+// Problem returns the first problem to report: the one at the lowest seq;
+// on a tie the chain break, then the checkpoint's, then the tail's. It is
+// nil when the ledger is intact.
 func (r *Report) Problem() *ChainError {
-	b, c := r.Break, r.Checkpoint.Problem
-	switch {
-	case b == nil:
-		return c
-	case c == nil || b.Seq <= c.Seq:
-		return b
+	var first *ChainError
+	for _, p := range []*ChainError{r.Break, r.Checkpoint.Problem, r.Tail} {
+		if p != nil && (first == nil || p.Seq < first.Seq) {
+			first = p
+		}
 	}
-	return c
+	return first
 }
 
 // Verify checks the ledger file at path end to end with one streaming pass
@@ -213,13 +221,55 @@ func verifyDB(ctx context.Context, db *sql.DB, opts VerifyOptions, progress func
 	r.BadAfter = v.BadAfter()
 	last := v.lastStored()
 	r.Head = Link{Seq: last.seq, Hash: last.hash}
+	r.HeadSeq = m.headSeq
 	r.compareCheckpoints(cps, found, m.headSeq)
+	r.checkTail(len(opts.Checkpoints) > 0)
 	return r, nil
 }
 
+// checkTail compares the last entry with head_seq, the highest seq the
+// ledger ever committed: a smaller last entry means the newest entries were
+// deleted, which a chain alone cannot show. A truncation the checkpoints
+// already report is not repeated. Without any checkpoint to compare with,
+// a ledger that holds or held entries cannot be shown complete.
+func (r *Report) checkTail(checkpointsGiven bool) {
+	if p := r.Checkpoint.Problem; p != nil && (p.Reason == ReasonTruncated || p.Reason == ReasonRolledBack) {
+		return
+	}
+	switch {
+	case r.HeadSeq > r.Head.Seq:
+		r.Tail = &ChainError{Seq: r.Head.Seq + 1, Reason: ReasonTruncated, WantSeq: r.HeadSeq, GotSeq: r.Head.Seq, byHeadSeq: true}
+	case !checkpointsGiven && r.Head.Seq > 0:
+		r.Tail = &ChainError{Seq: r.Head.Seq, Reason: ReasonNoCheckpoint, GotSeq: r.Head.Seq}
+	}
+}
+
+// GoneReport is the report for a ledger whose file is missing, empty or
+// not a readable ledger (st says which) while its checkpoints or audit key
+// exist: the history was deleted or destroyed, which verify reports as
+// tampering. It checks the given checkpoints' signatures (their origin
+// cannot be compared) and names the latest that verifies.
+func GoneReport(opts VerifyOptions, st FileState) Report {
+	var r Report
+	r.From = 1
+	cps := r.openCheckpoints(opts, "")
+	p := &ChainError{Seq: 1, Reason: ReasonLedgerDamaged, found: st.Found}
+	switch st.Kind {
+	case FileMissing:
+		p.Reason, p.found = ReasonLedgerMissing, ""
+	case FileEmpty:
+		p.Reason = ReasonLedgerMissing
+	}
+	if n := len(cps); n > 0 {
+		p.anchored, p.WantSeq, p.Want = true, cps[n-1].Size, cps[n-1].Head
+	}
+	r.Tail = p
+	return r
+}
+
 // openCheckpoints verifies the given notes and returns those that verified
-// and name this ledger, in increasing size; the first problem goes to
-// r.Checkpoint.Problem.
+// and name this ledger (any ledger when origin is empty), in increasing
+// size; the first problem goes to r.Checkpoint.Problem.
 func (r *Report) openCheckpoints(opts VerifyOptions, origin string) []Checkpoint {
 	r.Checkpoint.Given = len(opts.Checkpoints)
 	var cps []Checkpoint
@@ -231,7 +281,7 @@ func (r *Report) openCheckpoints(opts VerifyOptions, origin string) []Checkpoint
 			p = &ChainError{Seq: claimedSize(msg), Reason: ReasonUnknownCheckpointKey}
 		case err != nil:
 			p = &ChainError{Seq: claimedSize(msg), Reason: ReasonBadCheckpointSignature}
-		case c.Origin != origin:
+		case origin != "" && c.Origin != origin:
 			p = &ChainError{Seq: c.Size, Reason: ReasonOtherLedger}
 		default:
 			cps = append(cps, c)

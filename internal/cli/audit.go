@@ -19,8 +19,10 @@ checks every link, and compares the ledger with the signed checkpoints, which
 catch deleted tail entries and a file replaced by an older copy. The first
 problem is named with its entry number and reason.
 
-Exit codes: 0 intact, 1 tampered, 2 could not check (missing file, wrong key,
-unreadable). --json prints one object (schema in docs/LEDGER-FORMAT.md).`,
+Exit codes: 0 intact, 1 tampered, 2 could not check (wrong key, unreadable
+input, no checkpoint to compare with). Without --db, this home's ledger file
+missing or destroyed while its keys or checkpoints exist is tampering (1).
+--json prints one object (schema in docs/LEDGER-FORMAT.md).`,
 		Example: `  ony-tui verify
   ony-tui verify --json
   ony-tui verify --db copy/ledger.db --key copy/audit.key --checkpoint copy/latest --checkpoint-key copy/checkpoint.pub`,
@@ -32,7 +34,7 @@ unreadable). --json prints one object (schema in docs/LEDGER-FORMAT.md).`,
 			}
 			lo := app.LedgerOptions(l)
 			if o.DB == "" {
-				o.DB = l.LedgerFile
+				o.DB, o.Home = l.LedgerFile, true
 			}
 			if o.AuditKeyFile == "" {
 				o.AuditKeyFile = lo.AuditKeyFile

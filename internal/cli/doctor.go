@@ -20,7 +20,7 @@ import (
 	"github.com/ony-dev/ony-tui/hook/harness"
 	"github.com/ony-dev/ony-tui/hook/install"
 	"github.com/ony-dev/ony-tui/internal/app"
-	"github.com/ony-dev/ony-tui/ledger"
+	"github.com/ony-dev/ony-tui/ledger/ledgercli"
 )
 
 // check is one doctor finding.
@@ -174,36 +174,26 @@ func activeID(ds []device.Device, k device.Kind) string {
 }
 
 func (d *doctor) ledger(ctx context.Context) {
-	if _, err := os.Stat(d.l.LedgerFile); err != nil {
-		d.add("warn", "ledger", "no ledger yet at "+d.l.LedgerFile, "start the console once")
-		return
+	var out, errb strings.Builder
+	o := ledgercli.VerifyOptions{DB: d.l.LedgerFile, Home: true, CheckpointDir: d.l.CheckpointDir}
+	src := app.LedgerOptions(d.l).VerifySources()
+	o.AuditKeyFile, o.CheckpointVerifierFile = src.AuditKeyFile, src.CheckpointVerifierFile
+	switch code := ledgercli.Verify(ctx, o, &out, &errb); code {
+	case ledgercli.ExitIntact:
+		d.add("ok", "ledger", strings.TrimSpace(out.String()), "")
+	default:
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		text := strings.TrimPrefix(lines[0], "ony-tui: error: ")
+		if strings.Contains(text, "no ledger yet") {
+			d.add("warn", "ledger", "no ledger yet at "+d.l.LedgerFile, "start the console once")
+			return
+		}
+		hint := "run `ony-tui verify` for the full report"
+		if len(lines) > 1 {
+			hint = strings.TrimPrefix(lines[1], "ony-tui: hint: ")
+		}
+		d.add("FAIL", "ledger", text, hint)
 	}
-	lo := app.LedgerOptions(d.l)
-	key, err := ledger.LoadAuditKey(lo.AuditKeyFile)
-	if err != nil {
-		d.add("FAIL", "ledger", err.Error(), "")
-		return
-	}
-	ver, err := ledger.LoadCheckpointVerifier(lo.CheckpointVerifierFile)
-	if err != nil {
-		d.add("FAIL", "ledger", err.Error(), "")
-		return
-	}
-	notes, err := ledger.ReadCheckpoints(d.l.CheckpointDir)
-	if err != nil {
-		d.add("FAIL", "ledger", err.Error(), "")
-		return
-	}
-	r, err := ledger.Verify(ctx, d.l.LedgerFile, ledger.VerifyOptions{Key: key, Checkpoints: notes, CheckpointVerifier: ver}, nil)
-	if err != nil {
-		d.add("FAIL", "ledger", err.Error(), "")
-		return
-	}
-	if p := r.Problem(); p != nil {
-		d.add("FAIL", "ledger", p.Error(), "run `ony-tui verify` for the full report")
-		return
-	}
-	d.add("ok", "ledger", fmt.Sprintf("%d entries verified, head %s", r.Entries, r.Head.Hash.String()[:16]), "")
 }
 
 func (d *doctor) console() {

@@ -23,6 +23,8 @@ type verifyJSON struct {
 	Head       *linkJSON       `json:"head,omitempty"`
 	Problem    *problem        `json:"problem"`
 	Break      *problem        `json:"break"`
+	Tail       *problem        `json:"tail"`
+	HeadSeq    uint64          `json:"head_seq"`
 	BadAfter   uint64          `json:"bad_after"`
 	Checkpoint *checkpointJSON `json:"checkpoint,omitempty"`
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +109,74 @@ func Cases() []Case {
 			build: wrongKey, verifyKey: otherKeyFile},
 		{Name: "unknown-kind", Desc: "entry 21 of kind 200, hashed with the real key", WantSeq: 21, WantReason: "unknown-kind", WantExit: 2, OpenRefuses: true,
 			build: unknownKind},
+		{Name: "no-checkpoints", Desc: "the checkpoint directory emptied", WantSeq: 20, WantReason: "no-checkpoint", WantExit: 2, OpenRefuses: true,
+			build: func(ctx context.Context, l Layout) error {
+				if err := base(ctx, l); err != nil {
+					return err
+				}
+				return emptyDir(l.CheckpointDir)
+			}},
+		{Name: "truncated-no-checkpoints", Desc: "entries 18 to 20 deleted and the checkpoint directory emptied: head_seq still says 20",
+			WantSeq: 18, WantReason: "truncated", WantExit: 1, OpenRefuses: true,
+			build: func(ctx context.Context, l Layout) error {
+				if err := tamper(deleteFrom(18))(ctx, l); err != nil {
+					return err
+				}
+				return emptyDir(l.CheckpointDir)
+			}},
+		{Name: "truncated-head-seq-lowered", Desc: "entries 18 to 20 deleted, head_seq set to 17 and the checkpoint directory emptied: nothing left shows it",
+			WantSeq: 17, WantReason: "no-checkpoint", WantExit: 2, OpenRefuses: true,
+			build: func(ctx context.Context, l Layout) error {
+				err := tamper(func(db *sql.DB) error {
+					if err := deleteFrom(18)(db); err != nil {
+						return err
+					}
+					_, err := db.Exec(`UPDATE meta SET value = '17' WHERE key = 'head_seq'`)
+					return err
+				})(ctx, l)
+				if err != nil {
+					return err
+				}
+				return emptyDir(l.CheckpointDir)
+			}},
+		{Name: "truncated-after-checkpoint", Desc: "25 entries; the checkpoints of 25 deleted, then entries 23 to 25: the checkpoint of 20 cannot see it, head_seq can",
+			WantSeq: 23, WantReason: "truncated", WantExit: 1, OpenRefuses: true,
+			build: truncateAfterCheckpoint},
 	}
+}
+
+// deleteFrom deletes the entries from seq on.
+func deleteFrom(seq int) func(db *sql.DB) error {
+	return func(db *sql.DB) error {
+		_, err := db.Exec(`DELETE FROM entries WHERE seq >= ?`, seq)
+		return err
+	}
+}
+
+// emptyDir removes everything inside dir.
+func emptyDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func truncateAfterCheckpoint(ctx context.Context, l Layout) error {
+	if err := AppendSample(ctx, l, 1, 25); err != nil {
+		return err
+	}
+	for _, p := range []string{filepath.Join(l.CheckpointDir, "checkpoint"), filepath.Join(l.CheckpointDir, "history", fmt.Sprintf("%020d.ckpt", 25))} {
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+	}
+	return withDB(l, deleteFrom(23))
 }
 
 // tamper builds the base ledger and then runs fn on the file.
