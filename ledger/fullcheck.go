@@ -25,9 +25,10 @@ type FullCheck struct {
 	// before it; zero when Open verified every entry itself.
 	Anchor Link
 	// Running is set while the background pass runs; Done and Total are
-	// its progress in entries.
-	Running     bool
-	Done, Total uint64
+	// its progress in entries, Verified how many of them extend the
+	// verified chain from the first entry.
+	Running               bool
+	Done, Total, Verified uint64
 	// Report is the outcome once finished; nil while running, or when the
 	// pass could not run (Err).
 	Report *Report
@@ -159,14 +160,16 @@ func (l *Ledger) startFullCheck(anchor Link, notes [][]byte) {
 		defer f.wg.Done()
 		defer close(f.done)
 		var prefix tally
+		var verified uint64
 		opts := VerifyOptions{Key: l.key, Checkpoints: notes, CheckpointVerifier: l.cps.verifier}
 		rep, err := verifyDB(ctx, l.r.db, opts,
 			func(done, total uint64) {
 				f.mu.Lock()
-				f.state.Done, f.state.Total = done, total
+				f.state.Done, f.state.Total, f.state.Verified = done, total, verified
 				f.mu.Unlock()
 			},
 			func(r row) {
+				verified++
 				if r.hdr.seq <= anchor.Seq {
 					prefix.note(r.hdr.seq, r.hdr.kind, r.step, r.hash)
 				}
@@ -182,7 +185,7 @@ func (l *Ledger) startFullCheck(anchor Link, notes [][]byte) {
 			l.mu.Unlock()
 		}
 		f.mu.Lock()
-		f.state.Running = false
+		f.state.Running, f.state.Verified = false, verified
 		if err != nil {
 			f.state.Err = fmt.Errorf("verifying the whole ledger: %w", err)
 		} else {

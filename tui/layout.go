@@ -173,7 +173,7 @@ func (m *Model) statusLine(w int) string {
 	case m.filtering:
 		return m.filter.View()
 	case m.ledger.running() && m.lay.ledger.h == 0:
-		return m.ledger.progressLine(st, w)
+		return m.ledger.progressLine(st, w, "re-verifying", m.ledger.done, m.ledger.total)
 	case m.status.text == "":
 		if m.queue.filter != "" {
 			return st.Dim.Render(clip("session filter \""+m.queue.filter+"\" · / to change · esc clears", w))

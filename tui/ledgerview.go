@@ -44,7 +44,7 @@ func (l *ledgerView) setReverified(s ChainStatus) {
 func (l *ledgerView) merge() {
 	st := l.live
 	if r := l.rev; r != nil && r.Broken() && (!st.Broken() || r.BreakSeq < st.BreakSeq) {
-		st.BreakSeq, st.BreakReason, st.AfterBreak = r.BreakSeq, r.BreakReason, r.AfterBreak
+		st.BreakSeq, st.BreakReason, st.AfterBreak, st.BreakMeaning = r.BreakSeq, r.BreakReason, r.AfterBreak, ""
 		st.Verified = min(st.Verified, r.BreakSeq-1)
 	}
 	l.status = st
@@ -69,19 +69,20 @@ func (l *ledgerView) setStyles(st *Styles) {
 // running reports whether a re-verification is under way.
 func (l *ledgerView) running() bool { return l.run != nil }
 
-// progressLine renders "re-verifying 412,000/1,000,000 ████░░ 41%".
-func (l *ledgerView) progressLine(st *Styles, w int) string {
-	label := "re-verifying " + humanize.Count(l.done) + "/" + humanize.Count(l.total) + " "
-	if l.total == 0 {
-		label = "re-verifying… "
+// progressLine renders "re-verifying 412,000/1,000,000 ████░░ 41%" (or
+// another verb).
+func (l *ledgerView) progressLine(st *Styles, w int, verb string, done, total uint64) string {
+	label := verb + " " + humanize.Count(done) + "/" + humanize.Count(total) + " "
+	if total == 0 {
+		label = verb + "… "
 	}
 	lw := len([]rune(label))
 	if w-lw < 12 {
 		return st.Status.Info.Render(clip(label, w))
 	}
 	var pct float64
-	if l.total > 0 {
-		pct = float64(l.done) / float64(l.total)
+	if total > 0 {
+		pct = float64(done) / float64(total)
 	}
 	l.bar.SetWidth(w - lw)
 	return st.Status.Info.Render(label) + l.bar.ViewAs(pct)
@@ -138,8 +139,11 @@ func (l *ledgerView) view(st *Styles, w, h int) []string {
 	case !l.loaded:
 		lines = append(lines, st.Dim.Render("  reading…"))
 	}
-	if l.running() && len(lines) < h {
-		lines = append(lines, l.progressLine(st, w))
+	switch s := l.status; {
+	case l.running() && len(lines) < h:
+		lines = append(lines, l.progressLine(st, w, "re-verifying", l.done, l.total))
+	case s.Checking && len(lines) < h:
+		lines = append(lines, l.progressLine(st, w, "verifying entries before the checkpoint", s.CheckDone, s.CheckTotal))
 	}
 	if s := l.status; s.Broken() && len(lines) < h {
 		msg := "✗ CHAIN BROKEN at " + seqLabel(s.BreakSeq)
@@ -150,6 +154,19 @@ func (l *ledgerView) view(st *Styles, w, h int) []string {
 			msg += " · " + humanize.Count(s.AfterBreak) + " later entries no longer verify"
 		}
 		lines = append(lines, st.Ledger.Broken.Render(clip(msg, w)))
+		// What a break found in the history before the checkpoint means,
+		// in at most two lines.
+		if s.BreakMeaning != "" {
+			for i, m := range wrapText(s.BreakMeaning, w) {
+				if i == 2 || len(lines) >= h-1 {
+					break
+				}
+				lines = append(lines, st.Ledger.Broken.Render(m))
+			}
+		}
+	}
+	if s := l.status; s.CheckFailed != "" && len(lines) < h {
+		lines = append(lines, st.Bad.Render(clip("✗ "+s.CheckFailed, w)))
 	}
 	room := h - len(lines)
 	entries, hidden := l.window(room)

@@ -38,6 +38,7 @@ type Layout struct {
 	CheckpointDir string // StateDir/checkpoints, signed ledger checkpoints
 	KillSwitch    string // StateDir/killswitch, present while the kill switch is engaged
 	LockFile      string // StateDir/engine.lock, held by the running engine
+	ArchiveDir    string // StateDir/archive, earlier ledger chains moved aside by a deliberate new chain
 
 	Socket        string // RuntimeDir/ony.sock, where hooks ask
 	ConsoleSocket string // RuntimeDir/console.sock, where consoles attach (the owner only)
@@ -125,6 +126,7 @@ func (l *Layout) fill() error {
 	l.CheckpointDir = filepath.Join(l.StateDir, "checkpoints")
 	l.KillSwitch = filepath.Join(l.StateDir, "killswitch")
 	l.LockFile = filepath.Join(l.StateDir, "engine.lock")
+	l.ArchiveDir = filepath.Join(l.StateDir, "archive")
 	l.Socket = filepath.Join(l.RuntimeDir, "ony.sock")
 	l.ConsoleSocket = filepath.Join(l.RuntimeDir, "console.sock")
 	if len(l.Socket) > maxSocketPath {
@@ -165,7 +167,10 @@ var ErrNotPrivate = errors.New("not private")
 // another user, or one that group or others can access.
 func EnsurePrivateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+		if p := NearestExisting(dir); p != dir && Writable(p) != nil {
+			return fmt.Errorf("cannot create %s: %s is not writable (%w)", dir, p, err)
+		}
+		return fmt.Errorf("cannot create %s: %w", dir, err)
 	}
 	fi, err := os.Lstat(dir)
 	if err != nil {

@@ -47,6 +47,13 @@ type Options struct {
 	// Logf receives the phone channel's diagnostics (headless mode); nil
 	// discards them. Problems reach the consoles either way.
 	Logf func(format string, args ...any)
+	// NewChain, when not empty, starts a new ledger chain deliberately
+	// (the owner confirmed it at a terminal), recording who asked (see
+	// ledger.StartNewChain).
+	NewChain string
+	// Problems, if set, also receives the problems found after the start
+	// (the ledger's background verification); the engine shows them too.
+	Problems func(msg string)
 }
 
 // App is a started engine with everything it needs.
@@ -65,8 +72,12 @@ type App struct {
 	Consoles *console.Server
 	Phone    *phone.Service // calls the owner when nobody answers (phone.go)
 
+	// Previous is the chain a deliberate new chain replaced, nil otherwise.
+	Previous *ledger.PreviousChain
+
 	lock *server.Lock
 	mode string
+	stop chan struct{} // closed when the app is released
 }
 
 // Start loads and checks everything, and listens on the socket. It refuses
@@ -82,7 +93,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Layout: l, mode: o.Mode}
+	a := &App{Layout: l, mode: o.Mode, stop: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			_ = a.release() // undo what was opened; err says why
@@ -97,7 +108,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	if a.Taxonomy, err = loadTaxonomy(l, o.DefaultTaxonomy, sys.home); err != nil {
 		return nil, err
 	}
-	if a.Ledger, err = OpenLedger(ctx, l); err != nil {
+	if err = a.startLedger(ctx, o); err != nil {
 		return nil, err
 	}
 	a.Journal = Journal{L: a.Ledger}
@@ -146,6 +157,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.startPhone(o)
+	go a.watchFullCheck(o.Problems)
 	return a, nil
 }
 
@@ -216,6 +228,11 @@ func (a *App) Close(ctx context.Context) error {
 func (a *App) release() error {
 	var errs []error
 	a.stopPhone()
+	select {
+	case <-a.stop:
+	default:
+		close(a.stop)
+	}
 	if a.Server != nil {
 		_ = a.Server.Close()
 	}
@@ -237,9 +254,16 @@ func (a *App) release() error {
 	return errors.Join(errs...)
 }
 
-// LedgerOptions are the ledger's files in a layout.
+// LedgerOptions are the ledger's files in a layout. The device registry
+// and the archive of earlier chains also show that a chain was kept here,
+// so that the ledger never starts a new one silently; the ledger opens
+// from its latest checkpoint and verifies the whole chain in the
+// background.
 func LedgerOptions(l paths.Layout) ledger.Options {
-	return ledger.DefaultOptions(l.KeysDir, l.CheckpointDir)
+	o := ledger.DefaultOptions(l.KeysDir, l.CheckpointDir)
+	o.PriorFiles = []string{l.DevicesFile, l.ArchiveDir}
+	o.OpenFromCheckpoint = true
+	return o
 }
 
 // OpenLedger opens (creating if needed) the ledger of a layout.

@@ -23,14 +23,16 @@ import (
 // consoleRun is what the console needs beyond the app: a header note (the
 // demo's code) and work to start once the engine serves (the demo agent).
 type consoleRun struct {
-	note  func() string
-	after func(ctx context.Context, a *app.App)
+	note     func() string
+	after    func(ctx context.Context, a *app.App)
+	newChain bool // --new-chain: confirm at the terminal, then start a new ledger chain
 }
 
 // runConsole attaches to the engine running on this home (a service, or
 // another terminal's console) and, when none runs, starts one in this
-// process.
-func runConsole(ctx context.Context, g *globals, stdout, stderr io.Writer, mode string) error {
+// process. With newChain it starts one (never attaches): a new ledger chain
+// needs the home's engine to start.
+func runConsole(ctx context.Context, g *globals, stdin io.Reader, stdout, stderr io.Writer, mode string, newChain bool) error {
 	l, err := g.layout()
 	if err != nil {
 		return err
@@ -42,12 +44,18 @@ func runConsole(ctx context.Context, g *globals, stdout, stderr io.Writer, mode 
 	if err != nil {
 		return err
 	}
+	if newChain {
+		if engineUID != os.Getuid() {
+			return fmt.Errorf("--new-chain starts this user's engine; the system install's ledger belongs to its engine's user (run it as that user)")
+		}
+		return startConsole(ctx, g, l, stdin, stdout, stderr, mode, consoleRun{newChain: true})
+	}
 	c, err := console.Dial(ctx, l.ConsoleSocket, console.ClientOptions{Label: consoleLabel(), Build: g.build.Version, EngineUID: engineUID})
 	switch {
 	case err == nil:
 		return attachConsole(ctx, c, l)
 	case errors.Is(err, console.ErrNoEngine) && engineUID == os.Getuid():
-		return startConsole(ctx, g, l, stdout, stderr, mode, consoleRun{})
+		return startConsole(ctx, g, l, stdin, stdout, stderr, mode, consoleRun{})
 	case errors.Is(err, console.ErrNoEngine):
 		return fmt.Errorf("the system install's engine is not running (no console socket at %s): start it (sudo systemctl start ony.service), then run this again", l.ConsoleSocket)
 	default:
@@ -92,7 +100,7 @@ func attachConsole(ctx context.Context, c *console.Client, l paths.Layout) error
 // startConsole starts the engine in this process and shows it. Consoles in
 // other terminals can attach to it while it runs; when this one quits, the
 // engine stops and denies (and records) whatever still waits.
-func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stderr io.Writer, mode string, extra consoleRun) error {
+func startConsole(ctx context.Context, g *globals, l paths.Layout, stdin io.Reader, stdout, stderr io.Writer, mode string, extra consoleRun) error {
 	if err := needTerminal(); err != nil {
 		return err
 	}
@@ -100,15 +108,22 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdout, stder
 	if err != nil {
 		return err
 	}
+	var by string
+	if extra.newChain {
+		if by, err = confirmNewChain(l, stdin, stdout); err != nil {
+			return err
+		}
+	}
 	var chain *ledgerchain.Chain
 	a, err := app.Start(ctx, app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy, Build: g.build.Version, Mode: mode, Owners: owners,
+		NewChain: by,
 		Chain: func(led *ledger.Ledger) (console.ChainSource, error) {
 			var err error
 			chain, err = newChain(led, l)
 			return chain, err
 		}})
 	if err != nil {
-		return err
+		return startHints(err, l)
 	}
 	label := consoleLabel()
 	_, detach := a.Engine.AttachConsole(label)

@@ -62,10 +62,6 @@ code for critical actions (the demo shows the current one in the header), K
 				return err
 			}
 			reg := deviceRegistry(l)
-			dev, err := reg.CreateWithSecret(device.KindTOTP, "demo", secret)
-			if err != nil {
-				return err
-			}
 			note := func() string {
 				c, err := totp.Code(secret, time.Now())
 				if err != nil {
@@ -74,10 +70,17 @@ code for critical actions (the demo shows the current one in the header), K
 				return "demo code " + c[:3] + " " + c[3:]
 			}
 			after := func(ctx context.Context, a *app.App) {
+				// Enrolled once the ledger exists: a device registry
+				// without a ledger would read as a deleted ledger.
+				dev, err := reg.CreateWithSecret(device.KindTOTP, "demo", secret)
+				if err != nil {
+					a.Engine.Problem("demo: enrolling the code device: " + err.Error())
+					return
+				}
 				_, _ = a.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindDeviceEnrolled, DeviceID: dev.ID, Detail: "demo totp device"})
 				simulateAgent(ctx, l.Socket, reg, project)
 			}
-			err = startConsole(cmd.Context(), g, l, stdout, stderr, "demo", consoleRun{note: note, after: after})
+			err = startConsole(cmd.Context(), g, l, cmd.InOrStdin(), stdout, stderr, "demo", consoleRun{note: note, after: after})
 			if keep {
 				fmt.Fprintf(stderr, "ony-tui: demo home kept at %s (try: ony-tui verify --home %s)\n", dir, dir)
 			}

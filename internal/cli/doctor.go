@@ -93,11 +93,18 @@ the system install instead.`,
 	}
 }
 
+// homeHint says how to put Ony's files somewhere writable.
+const homeHint = "choose a home you can write with --home DIR (or ONY_HOME=DIR), for the console, the hook (ony-tui install) and doctor alike"
+
 func (d *doctor) files() {
 	for _, dir := range d.l.Dirs() {
 		fi, err := os.Lstat(dir)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
+			if werr := paths.Writable(paths.NearestExisting(dir)); werr != nil {
+				d.add("FAIL", "files", fmt.Sprintf("%s cannot be created: %v", dir, werr), homeHint)
+				return
+			}
 			d.add("warn", "files", dir+" does not exist yet", "start the console once (ony-tui) to create Ony's files")
 			return
 		case err != nil:
@@ -106,6 +113,10 @@ func (d *doctor) files() {
 			d.add("FAIL", "files", dir+" is not a plain directory", "remove it and start the console to recreate it")
 		case fi.Mode().Perm()&0o077 != 0:
 			d.add("FAIL", "files", fmt.Sprintf("%s has mode %04o, others can reach it", dir, fi.Mode().Perm()), "chmod 700 "+dir)
+		default:
+			if werr := paths.Writable(dir); werr != nil {
+				d.add("FAIL", "files", fmt.Sprintf("Ony cannot write in %s: %v", dir, werr), homeHint)
+			}
 		}
 	}
 	bad := 0

@@ -38,6 +38,7 @@ func Run(b Build, args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		return ee.code
 	default:
 		fmt.Fprintf(stderr, "ony-tui: error: %v\n", err)
+		printHints(stderr, err)
 		return 1
 	}
 }
@@ -74,6 +75,7 @@ func (g *globals) layout() (paths.Layout, error) {
 
 func newRoot(b Build, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{build: b}
+	var newChain bool
 	root := &cobra.Command{
 		Use:   "ony-tui",
 		Short: "Ony: the approval console an autonomous coding agent cannot talk around",
@@ -90,7 +92,7 @@ it in a tamper-evident ledger.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runConsole(cmd.Context(), g, stdout, stderr, "console")
+			return runConsole(cmd.Context(), g, stdin, stdout, stderr, "console", newChain)
 		},
 	}
 	root.SetIn(stdin)
@@ -100,8 +102,9 @@ it in a tamper-evident ledger.`,
 	root.PersistentFlags().BoolVar(&g.system, "system", false, "use the system install (/etc/ony, /var/lib/ony, /run/ony), whose engine runs as its own user")
 	root.PersistentFlags().StringVar(&g.root, "root", "", "install root of the system install (for tests; default /)")
 	root.PersistentFlags().StringSliceVar(&g.owners, "owner", nil, "with --system: the user (name or uid) whose agents the engine gates")
+	root.Flags().BoolVar(&newChain, "new-chain", false, newChainUsage)
 	root.AddCommand(
-		newServeCmd(g, stderr),
+		newServeCmd(g, stdin, stdout, stderr),
 		newAwayCmd(g, stdout),
 		newHookCmd(),
 		newInstallCmd(g, stdout, stderr, true),

@@ -11,8 +11,9 @@ import (
 	"github.com/ony-dev/ony-tui/internal/app"
 )
 
-func newServeCmd(g *globals, stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+func newServeCmd(g *globals, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var newChain bool
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the engine without a screen",
 		Long: `Runs the same engine as the console, on the same socket and ledger, with no
@@ -30,7 +31,8 @@ keys the hook verifies from public keys, and refuses any approval that
 carries no factor the agent cannot produce (a keypress alone).`,
 		Example: `  ony-tui serve &
   ONY_HOME=/tmp/ony ony-tui serve
-  sudo -u ony /usr/local/lib/ony/ony-tui serve --system --owner alice`,
+  sudo -u ony /usr/local/lib/ony/ony-tui serve --system --owner alice
+  ony-tui serve --new-chain   # at a terminal: archive a lost or damaged ledger and start a new chain`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.layout()
@@ -41,13 +43,23 @@ carries no factor the agent cannot produce (a keypress alone).`,
 			if err != nil {
 				return err
 			}
+			var by string
+			if newChain {
+				if by, err = confirmNewChain(l, stdin, stdout); err != nil {
+					return err
+				}
+			}
 			a, err := app.Start(cmd.Context(), app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy,
-				Build: g.build.Version, Mode: "headless", Owners: owners,
+				Build: g.build.Version, Mode: "headless", Owners: owners, NewChain: by,
 				Logf: func(format string, args ...any) {
 					fmt.Fprintf(stderr, "ony-tui: "+format+"\n", args...)
-				}})
+				},
+				Problems: func(msg string) { fmt.Fprintf(stderr, "ony-tui: error: %s\n", msg) }})
 			if err != nil {
-				return err
+				return startHints(err, l)
+			}
+			if a.Previous != nil {
+				fmt.Fprintf(stderr, "ony-tui: started a new ledger chain; the earlier files are in %s\n", a.Previous.Archive)
 			}
 			fmt.Fprintf(stderr, "ony-tui: serving on %s (headless)\n", l.Socket)
 			serr := a.Serve(cmd.Context())
@@ -60,4 +72,6 @@ carries no factor the agent cannot produce (a keypress alone).`,
 			return serr
 		},
 	}
+	cmd.Flags().BoolVar(&newChain, "new-chain", false, newChainUsage)
+	return cmd
 }

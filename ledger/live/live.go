@@ -28,6 +28,20 @@ type Status struct {
 	BreakReason string `json:"break_reason"`
 	// AfterBreak counts the entries after the break that no longer verify.
 	AfterBreak uint64 `json:"after_break"`
+	// BreakMeaning says what the break means, when the ledger's own full
+	// verification at start found it (before the checkpoint it opened from).
+	BreakMeaning string `json:"break_meaning,omitempty"`
+
+	// Anchor is the signed checkpoint the ledger opened from: entries up to
+	// it are verified by a background pass, whose progress Checking,
+	// CheckDone and CheckTotal give. 0 when the ledger verified every entry
+	// at start.
+	Anchor     uint64 `json:"anchor,omitempty"`
+	Checking   bool   `json:"checking,omitempty"`
+	CheckDone  uint64 `json:"check_done,omitempty"`
+	CheckTotal uint64 `json:"check_total,omitempty"`
+	// CheckFailed says why that pass could not run; empty otherwise.
+	CheckFailed string `json:"check_failed,omitempty"`
 }
 
 // Broken reports whether the chain has a break.

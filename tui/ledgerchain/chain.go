@@ -1,8 +1,11 @@
 // Package ledgerchain connects the console's ledger panel to the audit
 // ledger. New entries are checked as they arrive by the ledger's own
-// incremental Verifier (the same code `ony-tui verify` runs), the visible
-// tail is re-checked on every poll so an entry edited underneath shows at
-// once, and a full re-verification streams the whole file.
+// incremental Verifier (the same code `ony-tui verify` runs), starting
+// where the ledger's Open left off: after the signed checkpoint it opened
+// from, whose earlier entries the ledger verifies in the background (the
+// panel shows that pass's progress and outcome). The visible tail is
+// re-checked on every poll so an entry edited underneath shows at once, and
+// a full re-verification streams the whole file.
 package ledgerchain
 
 import (
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 	"github.com/ony-dev/ony-tui/tui"
 )
@@ -25,10 +29,11 @@ type Chain struct {
 	key  []byte
 	opts func() (ledger.VerifyOptions, error) // fresh checkpoints for a full verify
 
-	mu   sync.Mutex
-	v    *ledger.Verifier
-	seen uint64 // last seq given to v
-	full *ledger.Report
+	mu     sync.Mutex
+	v      *ledger.Verifier
+	anchor ledger.Link // where v starts: the checkpoint the ledger opened from
+	seen   uint64      // last seq given to v
+	full   *ledger.Report
 }
 
 var _ tui.Chain = (*Chain)(nil)
@@ -36,7 +41,8 @@ var _ tui.Chain = (*Chain)(nil)
 // New returns a Chain. key is the audit key; opts returns the options of a
 // full verification (key and current checkpoints).
 func New(l *ledger.Ledger, path string, key []byte, opts func() (ledger.VerifyOptions, error)) *Chain {
-	return &Chain{l: l, path: path, key: key, opts: opts, v: ledger.NewVerifier(key, 1, ledger.Hash{})}
+	a := l.FullCheck().Anchor
+	return &Chain{l: l, path: path, key: key, opts: opts, anchor: a, seen: a.Seq, v: ledger.NewVerifier(key, a.Seq+1, a.Hash)}
 }
 
 // Latest implements tui.Chain.
@@ -86,8 +92,10 @@ func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainS
 		switch {
 		case st.BreakSeq != 0 && e.Seq >= st.BreakSeq:
 			ce.Broken = true
-		case e.Seq <= st.Verified:
-			ce.Verified = true
+		case e.Seq > c.anchor.Seq:
+			ce.Verified = e.Seq <= c.anchor.Seq+c.v.Verified()
+		default: // at or before the checkpoint: verified by the full check
+			ce.Verified = e.Seq == c.anchor.Seq || e.Seq <= c.checked()
 		}
 		out = append(out, ce)
 	}
@@ -97,18 +105,45 @@ func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainS
 	return out, st, nil
 }
 
-// status summarises the incremental verifier and the writer's checkpoint.
+// checked is how far the ledger's full check has verified the entries up to
+// the anchor.
+func (c *Chain) checked() uint64 {
+	fc := c.l.FullCheck()
+	switch {
+	case fc.Running:
+		return min(fc.Verified, c.anchor.Seq)
+	case fc.Report != nil && fc.Report.Break != nil:
+		return min(fc.Report.Verified, c.anchor.Seq)
+	case fc.Problem() != nil:
+		return 0
+	}
+	return c.anchor.Seq
+}
+
+// status summarises the incremental verifier, the ledger's full check and
+// the writer's checkpoint.
 func (c *Chain) status() tui.ChainStatus {
 	seq, head := c.v.Head()
-	st := tui.ChainStatus{Entries: c.seen, Verified: c.v.Verified(), Head: head.String()}
+	st := tui.ChainStatus{Entries: c.seen, Verified: c.checked() + c.v.Verified(), Head: head.String(), Anchor: c.anchor.Seq}
 	if seq == 0 {
 		st.Head = ""
 	}
 	if e := c.v.Err(); e != nil {
 		st.BreakSeq, st.BreakReason = e.Seq, e.Explain()
 	}
+	fc := c.l.FullCheck()
+	st.Checking, st.CheckDone, st.CheckTotal = fc.Running, fc.Done, fc.Total
+	if p := fc.Problem(); p != nil {
+		var ce *ledger.ChainError
+		if !errors.As(p, &ce) {
+			st.CheckFailed = "the full verification could not run: " + p.Error()
+		} else if st.BreakSeq == 0 || ce.Seq < st.BreakSeq {
+			st.BreakSeq, st.BreakReason = ce.Seq, ce.Explain()
+			st.BreakMeaning = app.FullCheckMeaning(fc)
+		}
+	}
 	if c.full != nil && c.full.Break != nil && (st.BreakSeq == 0 || c.full.Break.Seq < st.BreakSeq) {
-		st.BreakSeq, st.BreakReason = c.full.Break.Seq, c.full.Break.Explain()
+		st.BreakSeq, st.BreakReason, st.BreakMeaning = c.full.Break.Seq, c.full.Break.Explain(), ""
 		st.Verified = min(st.Verified, c.full.Verified)
 	}
 	ws := c.l.Status()
