@@ -199,11 +199,7 @@ func (d *doctor) ledger(ctx context.Context) {
 			d.add("warn", "ledger", "no ledger yet at "+d.l.LedgerFile, "start the console once")
 			return
 		}
-		hint := "run `ony-tui verify` for the full report"
-		if len(lines) > 1 {
-			hint = strings.TrimPrefix(lines[1], "ony-tui: hint: ")
-		}
-		d.add("FAIL", "ledger", text, hint)
+		d.add("FAIL", "ledger", text, "run `ony-tui verify` for the full report and what to do")
 	}
 }
 
