@@ -144,8 +144,7 @@ func dial(ctx context.Context, peer Peer) (*net.UnixConn, error) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != peer.UID {
 		return nil, fmt.Errorf("socket %s is owned by uid %d, not %s: refusing it", socket, st.Uid, whom(peer.UID))
 	}
-	d := net.Dialer{Timeout: 2 * time.Second}
-	c, err := d.DialContext(ctx, "unix", socket)
+	c, err := dialRetry(ctx, socket, 2*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
@@ -168,4 +167,24 @@ func whom(uid int) string {
 		return fmt.Sprintf("you (uid %d)", uid)
 	}
 	return fmt.Sprintf("the engine's user (uid %d)", uid)
+}
+
+// dialRetry connects to socket. A full accept queue (EAGAIN: a flood of
+// connections is being shed by the engine) is retried, briefly, until
+// timeout; any other error is returned at once.
+func dialRetry(ctx context.Context, socket string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	for wait := time.Millisecond; ; wait = min(2*wait, 5*time.Millisecond) {
+		c, err := d.DialContext(ctx, "unix", socket)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
 }

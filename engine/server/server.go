@@ -20,18 +20,37 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
 
-// Options tune the server.
+// Options tune the server. The connection limits are explained in
+// limit.go; a hook whose connection is shed or refused denies.
 type Options struct {
 	// ReadTimeout bounds how long a client may take to send its request.
 	ReadTimeout time.Duration
-	// MaxConns bounds concurrent connections; more are closed at once (the
-	// hook then denies).
+	// MaxConns bounds concurrent connections (default 4096).
 	MaxConns int
+	// MaxConnsPerPeer bounds one peer process's connections, waiting
+	// requests included (default 1024).
+	MaxConnsPerPeer int
+	// MaxHalfOpen bounds connections that have not delivered a complete
+	// request; over it the oldest is shed (default 512).
+	MaxHalfOpen int
+	// MaxHalfOpenPerPeer bounds one peer process's half-open connections;
+	// over it that peer's oldest is shed (default 128: a burst of hooks
+	// forwarded by one sshd must fit).
+	MaxHalfOpenPerPeer int
+	// MaxParked bounds shed connections kept open until their deadline;
+	// over it the oldest is closed at once (default: what the file
+	// descriptor limit leaves beside MaxConns, at most 65536).
+	MaxParked int
+	// FloodReport is the least time between two reports of shed or
+	// refused connections to the console (default 10s).
+	FloodReport time.Duration
 	// Build is reported in pong messages.
 	Build string
 	// Peers are the uids allowed to connect (SO_PEERCRED); empty means
@@ -51,9 +70,11 @@ type Server struct {
 	ln    *net.UnixListener
 	path  string
 	opts  Options
-	sem   chan struct{}
+	conns *tracker
 	peers []int
 	wg    sync.WaitGroup
+
+	lastReport time.Time // owned by the accept loop
 }
 
 // Listen creates the socket at path, in a directory that must be private
@@ -67,6 +88,21 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 4096
+	}
+	if opts.MaxConnsPerPeer <= 0 {
+		opts.MaxConnsPerPeer = 1024
+	}
+	if opts.MaxHalfOpen <= 0 {
+		opts.MaxHalfOpen = 512
+	}
+	if opts.MaxHalfOpenPerPeer <= 0 {
+		opts.MaxHalfOpenPerPeer = 128
+	}
+	if opts.FloodReport <= 0 {
+		opts.FloodReport = 10 * time.Second
+	}
+	if opts.MaxParked <= 0 {
+		opts.MaxParked = defaultMaxParked(opts.MaxConns)
 	}
 	if opts.HookGroup > 0 {
 		if err := paths.CheckSocketDir(filepath.Dir(path)); err != nil {
@@ -99,7 +135,7 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("securing socket %s: %w", path, err)
 	}
 	ln.SetUnlinkOnClose(true)
-	return &Server{eng: eng, ln: ln, path: path, opts: opts, sem: make(chan struct{}, opts.MaxConns), peers: peers}, nil
+	return &Server{eng: eng, ln: ln, path: path, opts: opts, conns: newTracker(opts), peers: peers}, nil
 }
 
 func removeStale(path string) error {
@@ -143,6 +179,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		<-ctx.Done()
 		s.ln.Close()
 	}()
+	swept := make(chan struct{})
+	stopSweep := make(chan struct{})
+	go func() { defer close(swept); s.sweep(stopSweep) }()
+	defer func() {
+		close(stopSweep)
+		<-swept
+		closeAll(s.conns.expire(time.Time{}))
+	}()
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
@@ -154,27 +198,96 @@ func (s *Server) Serve(ctx context.Context) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		select {
-		case s.sem <- struct{}{}:
-		default:
-			c.Close() // the hook denies on its own
-			s.eng.Problem("too many hook connections: one refused")
+		cs := s.admit(c)
+		if cs == nil {
 			continue
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer func() { <-s.sem }()
-			s.handle(ctx, c)
+			s.handle(ctx, cs)
 		}()
 	}
+}
+
+// admit checks who connected and applies the connection limits. It runs
+// in the accept loop, so it never blocks: a refused connection is closed,
+// and the connections shed to make room are closed too.
+func (s *Server) admit(c *net.UnixConn) *connState {
+	cred, err := wire.PeerCred(c)
+	if err != nil || !slices.Contains(s.peers, cred.UID) {
+		c.Close()
+		s.eng.Problem(fmt.Sprintf("refused a socket connection from uid %d: only uid %s may connect", cred.UID, uidList(s.peers)))
+		return nil
+	}
+	before := s.conns.stats().Shed
+	now := time.Now()
+	_ = c.SetReadDeadline(now.Add(s.opts.ReadTimeout))
+	cs, evicted := s.conns.admit(c, cred.PID, now)
+	closeAll(evicted) // parked connections over MaxParked: those hooks deny
+	if cs == nil {
+		c.Close() // refused: that hook denies
+	}
+	if cs == nil || s.conns.stats().Shed != before {
+		s.reportFlood()
+	}
+	return cs
+}
+
+func closeAll(cs []*net.UnixConn) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// sweep closes parked connections as their deadlines pass, until stop.
+func (s *Server) sweep(stop <-chan struct{}) {
+	t := time.NewTicker(min(s.opts.ReadTimeout/4, 500*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			closeAll(s.conns.expire(now))
+		}
+	}
+}
+
+// defaultMaxParked leaves room, within the file descriptor limit, for
+// maxConns connections being served and the engine's own files.
+func defaultMaxParked(maxConns int) int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return 1024
+	}
+	return int(max(64, min(65536, int64(rl.Cur)-int64(maxConns)-512)))
+}
+
+// reportFlood tells the console about shed and refused connections, at
+// most once per FloodReport.
+func (s *Server) reportFlood() {
+	now := time.Now()
+	if now.Sub(s.lastReport) < s.opts.FloodReport {
+		return
+	}
+	s.lastReport = now
+	shed, refused := s.conns.takeCounts()
+	st := s.conns.stats()
+	s.eng.Problem(fmt.Sprintf("socket flood: closed %d connections that sent no request and refused %d (%d open from %d processes): hooks caught in it were denied",
+		shed, refused, st.Total, st.Peers))
 }
 
 // Close stops accepting and removes the socket file.
 func (s *Server) Close() error { return s.ln.Close() }
 
-func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
-	defer c.Close()
+func (s *Server) handle(ctx context.Context, cs *connState) {
+	c := cs.c
+	defer func() {
+		if s.conns.release(cs) {
+			c.Close()
+		}
+	}()
 	// A bug must not take the console down: the connection closes without
 	// a verdict (the hook denies) and the console shows the problem.
 	defer func() {
@@ -182,21 +295,20 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 			s.eng.Problem(fmt.Sprintf("internal error handling a hook request (denied): %v", r))
 		}
 	}()
-	uid, err := wire.PeerUID(c)
-	if err != nil || !slices.Contains(s.peers, uid) {
-		s.eng.Problem(fmt.Sprintf("refused a socket connection from uid %d: only uid %s may connect", uid, uidList(s.peers)))
-		return
+	body, err := wire.ReadFrame(c, wire.MaxFrame) // the read deadline was set at accept
+	if !s.conns.requested(cs, err == nil) {
+		return // shed while it was read: the tracker has it now
 	}
-	s.eng.ConnOpened()
-	defer s.eng.ConnClosed()
-	_ = c.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
-	body, err := wire.ReadFrame(c, wire.MaxFrame)
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
 			s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: "bad frame: " + err.Error()})
 		}
 		return
 	}
+	// Counted for the console once it delivered a request: a flood of idle
+	// connections does not wake the console for each one.
+	s.eng.ConnOpened()
+	defer s.eng.ConnClosed()
 	env, err := wire.DecodeEnvelope(body)
 	if err != nil {
 		s.reply(c, wire.Error{V: wire.Version, Type: wire.TypeError, Message: err.Error()})

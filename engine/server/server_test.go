@@ -45,7 +45,12 @@ type setup struct {
 	sock string
 }
 
-func start(t *testing.T) *setup {
+func start(t testing.TB) *setup {
+	t.Helper()
+	return startWith(t, Options{ReadTimeout: time.Second, Build: "test"})
+}
+
+func startWith(t testing.TB, o Options) *setup {
 	t.Helper()
 	reg, dir := enginetest.Registry(t)
 	j := &enginetest.Journal{}
@@ -54,7 +59,7 @@ func start(t *testing.T) *setup {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "run", "ony.sock")
-	srv, err := Listen(sock, eng, Options{ReadTimeout: time.Second, Build: "test"})
+	srv, err := Listen(sock, eng, o)
 	if err != nil {
 		t.Fatal(err)
 	}
