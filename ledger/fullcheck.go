@@ -123,7 +123,7 @@ func (l *Ledger) openFromCheckpoint(ctx context.Context, cp Checkpoint, notes []
 	var t tally
 	t.note(at.hdr.seq, at.hdr.kind, at.step, at.hash)
 	v := NewVerifier(l.key, cp.Size+1, cp.Head)
-	err = forEachRow(ctx, l.r.db, l.key, cp.Size+1, head, func(r row) {
+	err = forEachRow(ctx, l.r.db, l.key, cp.Size+1, head, false, func(r row) {
 		if v.check(r) == nil {
 			t.note(r.hdr.seq, r.hdr.kind, r.step, r.hash)
 		}
@@ -159,9 +159,10 @@ func (l *Ledger) startFullCheck(anchor Link, notes [][]byte) {
 	go func() {
 		defer f.wg.Done()
 		defer close(f.done)
+		lowerPriority()
 		var prefix tally
 		var verified uint64
-		opts := VerifyOptions{Key: l.key, Checkpoints: notes, CheckpointVerifier: l.cps.verifier}
+		opts := VerifyOptions{Key: l.key, Checkpoints: notes, CheckpointVerifier: l.cps.verifier, background: true}
 		rep, err := verifyDB(ctx, l.r.db, opts,
 			func(done, total uint64) {
 				f.mu.Lock()

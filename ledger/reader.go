@@ -42,8 +42,10 @@ type rowBatch struct {
 type chunk struct{ lo, hi uint64 }
 
 // forEachRow calls fn, in seq order, with every row whose seq is in
-// [from, to], its hash already checked under key.
-func forEachRow(ctx context.Context, db *sql.DB, key []byte, from, to uint64, fn func(row)) error {
+// [from, to], its hash already checked under key. With background set it
+// uses one reader, at the lowest CPU priority (see lowerPriority), so that
+// the process's foreground work goes first.
+func forEachRow(ctx context.Context, db *sql.DB, key []byte, from, to uint64, background bool, fn func(row)) error {
 	if to < from {
 		return nil
 	}
@@ -61,6 +63,9 @@ func forEachRow(ctx context.Context, db *sql.DB, key []byte, from, to uint64, fn
 		wg.Wait() // no goroutine outlives the call, nor uses fconn after it
 	}()
 	readers := max(min(runtime.GOMAXPROCS(0), maxReaders), 1)
+	if background {
+		readers = 1
+	}
 	tasks := make([]chan chunk, readers)
 	outs := make([]chan *rowBatch, readers)
 	frees := make([]chan *rowBatch, readers)
@@ -74,6 +79,9 @@ func forEachRow(ctx context.Context, db *sql.DB, key []byte, from, to uint64, fn
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if background {
+				lowerPriority()
+			}
 			readChunks(ctx, db, key, tasks[w], outs[w], frees[w])
 		}()
 	}

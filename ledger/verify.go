@@ -29,6 +29,8 @@ type VerifyOptions struct {
 	CheckpointVerifier note.Verifier
 	// BusyTimeout bounds waiting for a lock on the file; default 5s.
 	BusyTimeout time.Duration
+
+	background bool // one reader at the lowest priority (the ledger's own full check)
 }
 
 // Link is an entry's seq and stored hash.
@@ -195,7 +197,7 @@ func verifyDB(ctx context.Context, db *sql.DB, opts VerifyOptions, progress func
 	if maxSeq.Valid && maxSeq.Int64 > 0 {
 		to = uint64(maxSeq.Int64)
 	}
-	err = forEachRow(ctx, db, opts.Key, r.From, to, func(row row) {
+	err = forEachRow(ctx, db, opts.Key, r.From, to, opts.background, func(row row) {
 		if v.check(row) == nil && observe != nil {
 			observe(row)
 		}
