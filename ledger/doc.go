@@ -41,7 +41,10 @@
 // size, head hash) as a C2SP signed note with the console's Ed25519
 // checkpoint key and stores it outside the database, with a bounded
 // history. [Open] refuses a ledger shorter than the latest checkpoint or not
-// containing it, and never silently starts a new chain. A same-user attacker
+// containing it, and never silently starts a new chain where key files,
+// checkpoints or [Options.PriorFiles] show one was kept ([ErrNoChain]);
+// [StartNewChain] starts one deliberately, moving the earlier files into an
+// archive and recording their last signed head. A same-user attacker
 // who can read the checkpoint key can sign a checkpoint of their own, so the
 // anchor is as strong as the place its copies are kept; the format document
 // says what this does and does not defend.
@@ -60,7 +63,9 @@
 // streams a whole file through one in constant memory (readers on each core
 // read rows and check their hashes, the Verifier checks the links in order)
 // and compares the result with the signed checkpoints; [Open] runs the same
-// pass before it appends anything, and the console's live view feeds a
+// pass before it appends anything (with [Options.OpenFromCheckpoint], on the
+// entries after the latest checkpoint, and on the whole file in the
+// background: [Ledger.FullCheck]), and the console's live view feeds a
 // Verifier the entries it displays. The first problem is reported as a [*ChainError] naming the
 // entry, the reason ([Reason]) and what was expected and found; entries
 // after it that fail on their own are counted.
