@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/enginetest"
+	"github.com/ony-dev/ony-tui/internal/e2e"
 )
 
 // History that vanishes (docs/LEDGER-FORMAT.md §6): what the real binary
@@ -21,24 +22,8 @@ import (
 // registry, a ledger with entries and its checkpoints.
 func startedHome(t *testing.T) string {
 	t.Helper()
-	home := newHome(t)
-	srv := exec.Command(bin, "serve", "--home", home)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(home, "run", "ony.sock")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve never opened its socket")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	_ = srv.Process.Signal(os.Interrupt)
-	_ = srv.Wait()
+	home := e2e.NewHome(t, "")
+	e2e.StartServe(t, bin, home).Stop()
 	return home
 }
 
@@ -80,7 +65,7 @@ func TestServeRefusesASilentNewChain(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(home, "state", "ledger.db")); err == nil && !strings.Contains(name, "0 bytes") {
 				t.Fatal("serve created a ledger file although it refused")
 			}
-			if r := wait(t, hook(home, "ls")); allowed(r) {
+			if r := e2e.Hook(t, bin, home, "claude", e2e.ClaudeBash(home, "ls")); e2e.Allowed(r) {
 				t.Fatalf("a hook was allowed: %+v", r)
 			}
 			_, errOut, code = run(t, "", "verify", "--home", home)
@@ -111,23 +96,23 @@ func TestNewChainAtATerminal(t *testing.T) {
 	}
 	removeLedgerFiles(t, home, false)
 
-	tm := startTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "serve", "--home", home, "--new-chain")
-	tm.waitFor(10*time.Second, `Type "start a new chain"`, "last signed head:", "nothing is deleted")
-	tm.text("yes")
-	tm.keys("Enter")
-	tm.waitFor(10*time.Second, "no new chain started")
+	tm := e2e.StartTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "serve", "--home", home, "--new-chain")
+	tm.WaitFor(10*time.Second, `Type "start a new chain"`, "last signed head:", "nothing is deleted")
+	tm.Text("yes")
+	tm.Keys("Enter")
+	tm.WaitFor(10*time.Second, "no new chain started")
 	if _, err := os.Stat(filepath.Join(home, "state", "archive")); err == nil {
 		t.Fatal("an unconfirmed new chain moved files")
 	}
 
-	tm = startTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "--home", home, "--new-chain")
-	tm.waitFor(10*time.Second, `Type "start a new chain"`)
-	tm.text("start a new chain")
-	tm.keys("Enter")
-	tm.waitFor(15*time.Second, "ONY", "chain-started")
-	tm.keys("q")
+	tm = e2e.StartTerm(t, 100, 30, []string{"NO_COLOR=1"}, bin, "--home", home, "--new-chain")
+	tm.WaitFor(10*time.Second, `Type "start a new chain"`)
+	tm.Text("start a new chain")
+	tm.Keys("Enter")
+	tm.WaitFor(15*time.Second, "ONY", "chain-started")
+	tm.Keys("q")
 	deadline := time.Now().Add(10 * time.Second)
-	for !tm.exited() && time.Now().Before(deadline) {
+	for !tm.Exited() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	out, errOut, code := run(t, "", "log", "--home", home, "--json", "--limit", "100")
@@ -174,8 +159,8 @@ func TestDamagedLedgerSaysWhatToDo(t *testing.T) {
 			t.Fatalf("serve: exit %d, stderr lacks %q:\n%s", code, want, errOut)
 		}
 	}
-	tm := startTerm(t, 120, 30, []string{"NO_COLOR=1"}, bin, "--home", home)
-	tm.waitFor(10*time.Second, "cut short", "hint: keep what is there", "serve --new-chain")
+	tm := e2e.StartTerm(t, 120, 30, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm.WaitFor(10*time.Second, "cut short", "hint: keep what is there", "serve --new-chain")
 	_, errOut, code = run(t, "", "verify", "--home", home)
 	if code != 1 || !strings.Contains(errOut, "cut short") || !strings.Contains(errOut, "hint: restore") {
 		t.Fatalf("verify: exit %d\n%s", code, errOut)
@@ -234,11 +219,11 @@ func TestUnwritableHome(t *testing.T) {
 func TestConsoleShowsABreakBeforeTheCheckpoint(t *testing.T) {
 	home := startedHome(t)
 	tamper(t, filepath.Join(home, "state", "ledger.db"), 2)
-	tm := startTerm(t, 120, 40, []string{"NO_COLOR=1"}, bin, "--home", home)
-	tm.waitFor(15*time.Second, "LEDGER HISTORY ALTERED", "CHAIN BROKEN at #0002", "cannot be trusted")
-	tm.keys("q")
+	tm := e2e.StartTerm(t, 120, 40, []string{"NO_COLOR=1"}, bin, "--home", home)
+	tm.WaitFor(15*time.Second, "LEDGER HISTORY ALTERED", "CHAIN BROKEN at #0002", "cannot be trusted")
+	tm.Keys("q")
 	deadline := time.Now().Add(10 * time.Second)
-	for !tm.exited() && time.Now().Before(deadline) {
+	for !tm.Exited() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	srv := exec.Command(bin, "serve", "--home", home)
