@@ -166,7 +166,7 @@ func (o *Options) priorChain() ([]string, error) {
 	case err != nil:
 		return nil, fmt.Errorf("listing checkpoint directory: %w", err)
 	case len(ents) > 0:
-		out = append(out, fmt.Sprintf("%s (%d entries)", o.CheckpointDir, len(ents)))
+		out = append(out, fmt.Sprintf("%s (%d files)", o.CheckpointDir, len(ents)))
 	}
 	return out, nil
 }
