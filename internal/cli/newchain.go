@@ -10,8 +10,8 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 
