@@ -67,11 +67,22 @@ type Status struct {
 // not anchored yet, and starts the writer goroutine. Close the Ledger when
 // done.
 func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
+	unlock, err := lockOpen(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return openLedger(ctx, path, opts, nil)
 }
 
-// openLedger is Open; with first set it starts a new chain whose first
-// entry is first, and the ledger's place must be empty.
+// lockOpen serialises opening (and creating) the ledger at path between
+// processes, on path.lock: two first starts at once must not each take the
+// other's half-made files for the remains of an earlier chain. It is held
+// until the ledger is anchored, not while it is used.
+func lockOpen(path string) (unlock func(), err error) { return lockFile(path + ".lock") }
+
+// openLedger is Open, under lockOpen; with first set it starts a new chain
+// whose first entry is first, and the ledger's place must be empty.
 func openLedger(ctx context.Context, path string, opts Options, first *Entry) (*Ledger, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
@@ -151,8 +162,9 @@ func noChain(path, found string, prior []string) error {
 }
 
 // priorChain lists what shows that a chain was kept here before: the key
-// files, anything in the checkpoint directory, and Options.PriorFiles. A
-// path that cannot be examined counts as present.
+// files, anything in the checkpoint directory but its lock and temporary
+// files, and Options.PriorFiles. A path that cannot be examined counts as
+// present.
 func (o *Options) priorChain() ([]string, error) {
 	var out []string
 	for _, p := range append([]string{o.AuditKeyFile, o.CheckpointKeyFile, o.CheckpointVerifierFile}, o.PriorFiles...) {
@@ -161,12 +173,17 @@ func (o *Options) priorChain() ([]string, error) {
 		}
 	}
 	ents, err := os.ReadDir(o.CheckpointDir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("listing checkpoint directory: %w", err)
-	case len(ents) > 0:
-		out = append(out, fmt.Sprintf("%s (%d files)", o.CheckpointDir, len(ents)))
+	}
+	n := 0
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	if n > 0 {
+		out = append(out, fmt.Sprintf("%s (%d files)", o.CheckpointDir, n))
 	}
 	return out, nil
 }

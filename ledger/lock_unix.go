@@ -17,9 +17,15 @@ func lockDir(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating checkpoint directory: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, checkpointLock), os.O_CREATE|os.O_RDWR, 0o600)
+	return lockFile(filepath.Join(dir, checkpointLock))
+}
+
+// lockFile takes an exclusive flock on path, creating it (0600), and
+// returns the function that releases it.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening checkpoint lock: %w", err)
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
 	}
 	for {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
@@ -29,7 +35,7 @@ func lockDir(dir string) (unlock func(), err error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking checkpoint directory: %w", err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil
 }

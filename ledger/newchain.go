@@ -137,6 +137,11 @@ func StartNewChain(ctx context.Context, path string, opts Options, c NewChain) (
 	if err := opts.setDefaults(); err != nil {
 		return nil, PreviousChain{}, err
 	}
+	unlock, err := lockOpen(path)
+	if err != nil {
+		return nil, PreviousChain{}, err
+	}
+	defer unlock()
 	prev, err := InspectPrevious(path, opts, c.ArchiveDir)
 	if err != nil {
 		return nil, prev, err

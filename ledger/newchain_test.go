@@ -55,7 +55,7 @@ func snapshot(t *testing.T, dir string) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && !strings.HasSuffix(p, "-shm") {
+		if err == nil && !fi.IsDir() && !strings.HasSuffix(p, "-shm") && !strings.HasSuffix(p, ".lock") {
 			out[p] = fi.Size()
 		}
 		return nil

@@ -141,8 +141,10 @@ func TestFloodOfIdleConnectionsKeepsHooksAnswered(t *testing.T) {
 	f := startFlood(t, s.sock, 5000, true)
 	for i := 0; i < 40; i++ {
 		exchange(t, s, i)
+		// The flooder's connections read at once are bounded; the rest
+		// are parked (a few more may be finishing at their deadline).
 		st := s.srv.conns.stats()
-		if st.HalfOpen > s.srv.opts.MaxHalfOpenPerPeer+1 || st.Total > s.srv.opts.MaxHalfOpenPerPeer+1 {
+		if st.HalfOpen > s.srv.opts.MaxHalfOpenPerPeer+1 || st.Total > 2*s.srv.opts.MaxHalfOpenPerPeer {
 			t.Fatalf("%+v: want at most %d half-open connections read for the flooder", st, s.srv.opts.MaxHalfOpenPerPeer)
 		}
 	}

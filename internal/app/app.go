@@ -157,7 +157,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.startPhone(o)
-	go a.watchFullCheck(o.Problems)
+	go a.watchFullCheck(a.Ledger, o.Problems)
 	return a, nil
 }
 

@@ -28,8 +28,7 @@ func (a *App) startLedger(ctx context.Context, o Options) error {
 // watchFullCheck waits for the ledger's whole-chain verification (it runs
 // in the background after an open from the latest checkpoint) and reports
 // a problem it finds loudly: the engine shows it, and so does o.Problems.
-func (a *App) watchFullCheck(report func(string)) {
-	led := a.Ledger
+func (a *App) watchFullCheck(led *ledger.Ledger, report func(string)) {
 	select {
 	case <-led.FullCheckDone():
 	case <-a.stop:

@@ -226,19 +226,13 @@ func TestConsoleShowsABreakBeforeTheCheckpoint(t *testing.T) {
 	for !tm.Exited() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	srv := exec.Command(bin, "serve", "--home", home)
-	var errb strings.Builder
-	srv.Stderr = &errb
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	srv := e2e.StartServe(t, bin, home)
 	deadline = time.Now().Add(15 * time.Second)
-	for !strings.Contains(errb.String(), "LEDGER HISTORY ALTERED") && time.Now().Before(deadline) {
+	for !strings.Contains(srv.Stderr(), "LEDGER HISTORY ALTERED") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	_ = srv.Process.Signal(os.Interrupt)
-	_ = srv.Wait()
-	if !strings.Contains(errb.String(), "LEDGER HISTORY ALTERED: the full verification found ledger: entry 2: edited") {
-		t.Fatalf("serve's stderr:\n%s", errb.String())
+	srv.Stop()
+	if !strings.Contains(srv.Stderr(), "LEDGER HISTORY ALTERED: the full verification found ledger: entry 2: edited") {
+		t.Fatalf("serve's stderr:\n%s", srv.Stderr())
 	}
 }
