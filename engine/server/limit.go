@@ -35,10 +35,11 @@ import (
 // costs one reconnect per connection per ReadTimeout. A parked connection
 // that turns out to have delivered its request after all is served.
 //
-// The peer is the pid SO_PEERCRED reports. The uid is the same for every
-// client the server accepts (others are refused), so a per-uid limit would
-// be a global one; each hook is its own short-lived process with one
-// connection, so per-pid separates a flooding process from the hooks.
+// The peer is the pid SO_PEERCRED reports. The server accepts only the
+// owner's uid (or the few uids of a system install; others are refused), and
+// the agent runs as the owner, so a per-uid limit would be a global one;
+// each hook is its own short-lived process with one connection, so per-pid
+// separates a flooding process from the hooks.
 // Threads share the pid, so a many-threaded flooder is one peer; a flooder
 // that forks is held by the overall bounds and their oldest-first shedding.
 // Hooks forwarded over SSH (ssh -R) all arrive from one sshd process, which
