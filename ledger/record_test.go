@@ -119,7 +119,7 @@ func TestKindNamesAndText(t *testing.T) {
 	}
 	// Persisted values: these must never change.
 	for k, want := range map[ledger.Kind]uint8{ledger.KindRequest: 1, ledger.KindVerdict: 2, ledger.KindCodeFailed: 8,
-		ledger.KindConsoleStarted: 14, ledger.KindTaxonomyLoaded: 16, ledger.KindAwayChanged: 17, ledger.KindChainStarted: 18} {
+		ledger.KindConsoleStarted: 14, ledger.KindTaxonomyLoaded: 16, ledger.KindAwayChanged: 17, ledger.KindPhoneEnded: 18, ledger.KindChainStarted: 19} {
 		if uint8(k) != want {
 			t.Errorf("%s = %d, want %d", k, k, want)
 		}
