@@ -173,11 +173,17 @@ func whom(uid int) string {
 // connections is being shed by the engine) is retried, briefly, until
 // timeout; any other error is returned at once.
 func dialRetry(ctx context.Context, socket string, timeout time.Duration) (net.Conn, error) {
+	var d net.Dialer
+	return retryEAGAIN(ctx, timeout, func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "unix", socket) })
+}
+
+// retryEAGAIN calls dial until it succeeds, fails with anything but EAGAIN,
+// or timeout passes (then the last error is returned).
+func retryEAGAIN(ctx context.Context, timeout time.Duration, dial func(context.Context) (net.Conn, error)) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
 	for wait := time.Millisecond; ; wait = min(2*wait, 5*time.Millisecond) {
-		c, err := d.DialContext(ctx, "unix", socket)
+		c, err := dial(ctx)
 		if err == nil || !errors.Is(err, syscall.EAGAIN) {
 			return c, err
 		}

@@ -96,6 +96,15 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		o.fake(&fo)
 	}
 	r := &rig{t: t, l: l, srv: relayfake.New(t, fo), logs: &logbuf{}}
+	// The ledger exists before any device, as enrolment leaves it (a device
+	// registry without a ledger reads as a deleted ledger).
+	led, err := app.OpenLedger(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := led.Close(); err != nil {
+		t.Fatal(err)
+	}
 	reg := device.Open(l.DevicesFile, l.KeysDir, nil)
 	r.secret = make([]byte, 20)
 	_, _ = rand.Read(r.secret)
