@@ -41,6 +41,15 @@ var (
 	flooderErr  error
 )
 
+// TestMain removes the flooder binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if flooderBin != "" {
+		os.RemoveAll(filepath.Dir(flooderBin))
+	}
+	os.Exit(code)
+}
+
 func flooderBinary(tb testing.TB) string {
 	tb.Helper()
 	flooderOnce.Do(func() {
