@@ -68,7 +68,9 @@ func (a *analyzer) run(cmd *Command, words []Word, sc *scope, c wctx) {
 		}
 	}
 	if cmd.Kind != KindProgram {
+		pending := a.codeVars(cmd, sc, true)
 		a.finish(cmd)
+		a.runPending(cmd, pending, sc, c)
 		return
 	}
 	a.builtin(cmd, sc)
@@ -77,10 +79,16 @@ func (a *analyzer) run(cmd *Command, words []Word, sc *scope, c wctx) {
 	if isInterp {
 		code = a.interpret(cmd, ip, c)
 	}
+	var pending []pendingCode
+	if prog, ok := a.spec.Programs[name]; ok && len(prog.Code) > 0 {
+		pending = a.codeArgs(cmd, prog)
+	}
+	pending = append(pending, a.codeVars(cmd, sc, true)...)
 	a.finish(cmd)
 	if e, ok := a.spec.Embeds[name]; ok {
 		a.embedded(cmd, e, sc, c)
 	}
+	a.runPending(cmd, pending, sc, c)
 	if code == nil || !code.Static || !ip.Shell {
 		return
 	}
@@ -108,6 +116,7 @@ func (a *analyzer) nested(code, what string, sc *scope, c wctx) {
 	if !ok {
 		return
 	}
+	c2.moreArgs = false
 	a.source(code, sc, c2, what)
 }
 

@@ -43,6 +43,14 @@ type Spec struct {
 	Interpreters map[string]Interpreter
 	// Embeds are programs whose arguments embed a command (find -exec).
 	Embeds map[string]Embed
+	// Programs describe the options of other programs: which take a value
+	// and which hold code (tar --to-command, git difftool -x).
+	Programs map[string]Program
+	// CodeVars are environment variables whose value is code (GIT_EDITOR,
+	// LD_LIBRARY_PATH), by exact name; CodeVarPatterns lists the keys of
+	// CodeVars that are path.Match patterns (CARGO_TARGET_*_RUNNER).
+	CodeVars        map[string]CodeVar
+	CodeVarPatterns []string
 }
 
 // Wrapper describes a program that runs the command given as its operands.
@@ -212,9 +220,12 @@ type Command struct {
 	// Feeds are the programs whose output reaches this command's stdin or
 	// arguments: upstream pipeline commands and substitutions in its words.
 	Feeds    []string
-	InSubst  bool   // runs inside a command or process substitution
-	MoreArgs bool   // receives further arguments at run time (xargs, find -exec)
-	Dir      string // directory it runs in; "" when unknown or not certain
+	InSubst  bool // runs inside a command or process substitution
+	MoreArgs bool // receives further arguments at run time (xargs, find -exec)
+	// Loads are paths of code the command loads or runs because of its
+	// environment (LD_LIBRARY_PATH=dir, PYTHONPATH=dir, PATH=dir:$PATH).
+	Loads []Word
+	Dir   string // directory it runs in; "" when unknown or not certain
 	// Dirs lists every directory it may run in (after cd in a branch that
 	// may not have run); nil when unknown.
 	Dirs []string
@@ -294,6 +305,9 @@ type wctx struct {
 	input   *Word // static or dynamic heredoc/herestring content
 	src     string
 	funcs   []string // functions whose bodies are being walked
+	// moreArgs marks code a program runs with arguments of its own
+	// appended (GIT_EDITOR, tar --to-command): its commands are dynamic.
+	moreArgs bool
 }
 
 // source parses src and walks it. what names the context for error messages

@@ -356,7 +356,9 @@ func (a *analyzer) decl(st *syntax.Stmt, d *syntax.DeclClause, sc *scope, c wctx
 		cmd.Args = append(cmd.Args, arg)
 		sc.set(as.Name.Value, v)
 	}
+	pending := a.codeVars(&cmd, sc, false)
 	a.finish(&cmd)
+	a.runPending(&cmd, pending, sc, c)
 }
 
 // assignValue resolves the value of an assignment.
@@ -386,18 +388,21 @@ func (a *analyzer) assignValue(as *syntax.Assign, sc *scope, c wctx) Word {
 func (a *analyzer) bare(st *syntax.Stmt, redirs []Redirect, assigns []Assign, sc *scope, c wctx) {
 	cmd := a.newCommand(st, c, sc)
 	cmd.Kind, cmd.Redirs, cmd.Assigns = KindBare, redirs, assigns
+	pending := a.codeVars(&cmd, sc, false)
 	a.finish(&cmd)
+	a.runPending(&cmd, pending, sc, c)
 }
 
 // newCommand starts a command with what the context knows.
 func (a *analyzer) newCommand(st *syntax.Stmt, c wctx, sc *scope) Command {
 	cmd := Command{
-		Text:    strings.TrimRight(text(c.src, st), "; \t\n"),
-		InSubst: c.inSubst,
-		Dir:     sc.dir(),
-		Dirs:    sc.dirs,
-		Stdin:   c.stdin,
-		Feeds:   c.feeds,
+		Text:     strings.TrimRight(text(c.src, st), "; \t\n"),
+		InSubst:  c.inSubst,
+		Dir:      sc.dir(),
+		Dirs:     sc.dirs,
+		Stdin:    c.stdin,
+		Feeds:    c.feeds,
+		MoreArgs: c.moreArgs,
 	}
 	if c.input != nil && c.input.Static {
 		cmd.Input = c.input.Value

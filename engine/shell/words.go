@@ -256,6 +256,16 @@ func (a *analyzer) parts(parts []syntax.WordPart, quoted bool, b *strings.Builde
 				name = p.Param.Value
 				out.Vars = addNames(out.Vars, []string{name})
 			}
+			if dv, ok := a.defaultParam(p, sc, c); ok && (quoted || !strings.ContainsAny(dv.Value, " \t\n")) {
+				// ${X:-word} with X known: its value, or the word's.
+				if !dv.Anchored && b.Len() == 0 {
+					out.Anchored = false
+				}
+				b.WriteString(dv.Value)
+				out.Static = out.Static && dv.Static
+				out.Glob = out.Glob || dv.Glob
+				continue
+			}
 			if simpleParam(p) {
 				if v, ok := a.lookup(sc, name); ok && (quoted || !strings.ContainsAny(v.Value, " \t\n")) {
 					if !v.Anchored && b.Len() == 0 {
@@ -323,6 +333,36 @@ func addNames(dst, more []string) []string {
 		}
 	}
 	return dst
+}
+
+// defaultParam resolves ${X:-word} and ${X-word} when X is known exactly:
+// to X's value, or to the word when X is empty (:-). A variable known to
+// be empty counts as unset, as Env.Vars says of a variable the agent's
+// shell does not have.
+func (a *analyzer) defaultParam(p *syntax.ParamExp, sc *scope, c wctx) (Word, bool) {
+	if p.Exp == nil || p.Exp.Op != syntax.DefaultUnsetOrNull && p.Exp.Op != syntax.DefaultUnset {
+		return Word{}, false
+	}
+	q := *p
+	q.Exp = nil
+	if !simpleParam(&q) || p.Param == nil {
+		return Word{}, false
+	}
+	v, ok := a.lookup(sc, p.Param.Value)
+	if !ok || !v.Static {
+		return Word{}, false
+	}
+	if v.Value != "" {
+		return v, true
+	}
+	if p.Exp.Word == nil {
+		return Word{Static: true, Anchored: true}, true
+	}
+	if hasSubst(p.Exp.Word) {
+		return Word{}, false // paramNested walked it already: it stays unknown
+	}
+	w := a.word(p.Exp.Word, sc, c)
+	return w, w.Static
 }
 
 // simpleParam reports $name or ${name} without any operator.
@@ -394,7 +434,7 @@ func (a *analyzer) subst(stmts []*syntax.Stmt, n syntax.Node, sc *scope, c wctx)
 	if !ok {
 		return []string{"?"}
 	}
-	c2.inSubst = true
+	c2.inSubst, c2.moreArgs = true, false
 	start := len(a.out.Commands)
 	a.stmts(stmts, sc.clone(), c2)
 	return a.names(start)
