@@ -1,7 +1,6 @@
 package taxonomy
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -73,6 +72,15 @@ type callCtx struct {
 	curName string             // its program name
 	written map[string][]write // path -> the commands that wrote it
 	execs   map[int][]string   // command index -> paths it executes
+	// remote: the call comes from another host; nothing local is read.
+	remote bool
+	// The process table, read once when a command names processes.
+	procs              []Process
+	procsOK, procsDone bool
+	onyListers         map[string]bool // listers (pgrep) whose output names Ony's processes
+	links              []scriptLink    // symbolic links made earlier in the same command
+	writes, runs       []string        // what the call writes and runs, for Classification
+	seenWrite, seenRun map[string]bool
 }
 
 // write records that a command wrote a path.
@@ -81,8 +89,26 @@ type write struct {
 	name string
 }
 
-// track records a path use for the data flow through files.
+// maxTracked bounds the paths a classification reports as written or run.
+const maxTracked = 64
+
+// track records a path use: what the call writes and runs, and the data
+// flow through files within a shell command.
 func (x *callCtx) track(abs string, acc access) {
+	if acc&(accWrite|accEdit) != 0 && len(x.writes) < maxTracked && !x.seenWrite[abs] {
+		if x.seenWrite == nil {
+			x.seenWrite = map[string]bool{}
+		}
+		x.seenWrite[abs] = true
+		x.writes = append(x.writes, abs)
+	}
+	if acc&accExec != 0 && len(x.runs) < maxTracked && !x.seenRun[abs] {
+		if x.seenRun == nil {
+			x.seenRun = map[string]bool{}
+		}
+		x.seenRun[abs] = true
+		x.runs = append(x.runs, abs)
+	}
 	if x.cur < 0 {
 		return
 	}
@@ -100,9 +126,30 @@ func (x *callCtx) track(abs string, acc access) {
 	}
 }
 
-// Classify classifies a tool call. It never fails: whatever it cannot
-// recognise is the critical unknown action. It never reads c.RiskHint.
-func (t *Taxonomy) Classify(c *wire.ToolCall) (out Classification) {
+// Origin says where the agent that made a call runs.
+type Origin uint8
+
+// Origins.
+const (
+	// Local: on the engine's host. Paths are followed through the local
+	// file system, globs expanded, processes looked up, Env.Vars used.
+	Local Origin = iota
+	// Remote: on another host, or on a host Ony cannot identify. Nothing
+	// local is read (no file system, no process table, no Env.Vars):
+	// globs are matched as patterns, and processes named by number are
+	// unresolved.
+	Remote
+)
+
+// Classify classifies a tool call made on the engine's own host. It never
+// fails: whatever it cannot recognise is the critical unknown action. It
+// never reads c.RiskHint.
+func (t *Taxonomy) Classify(c *wire.ToolCall) Classification {
+	return t.ClassifyFrom(c, Local)
+}
+
+// ClassifyFrom classifies a tool call made by an agent on the given host.
+func (t *Taxonomy) ClassifyFrom(c *wire.ToolCall, o Origin) (out Classification) {
 	defer func() {
 		// Classification must never take the engine down or let a call
 		// through because of a bug: a panic is the critical unknown action.
@@ -113,7 +160,8 @@ func (t *Taxonomy) Classify(c *wire.ToolCall) (out Classification) {
 	if c == nil {
 		return t.fallback("no tool call")
 	}
-	x := &callCtx{t: t, c: c, cwd: absOrEmpty(c.CWD), project: absOrEmpty(c.ProjectDir), cur: -1}
+	x := &callCtx{t: t, c: c, cwd: absOrEmpty(c.CWD), project: absOrEmpty(c.ProjectDir), cur: -1, remote: o != Local}
+	x.res.remote = x.remote
 	if x.project == "" {
 		x.project = x.cwd
 	}
@@ -121,9 +169,12 @@ func (t *Taxonomy) Classify(c *wire.ToolCall) (out Classification) {
 		x.project = ""
 	}
 	if c.Kind == wire.KindShell {
-		return x.shell()
+		out = x.shell()
+	} else {
+		out = x.tool()
 	}
-	return x.tool()
+	out.Writes, out.Runs = x.writes, x.runs
+	return out
 }
 
 // fallback is the critical unknown classification with a reason.
@@ -172,7 +223,11 @@ func (x *callCtx) shell() Classification {
 	if cwd == "" {
 		cwd = x.project
 	}
-	an := shell.Analyze(x.c.Command, shell.Options{Spec: &x.t.spec, Home: x.t.env.Home, CWD: cwd, Vars: x.t.env.Vars, Parsers: x.t.parsers})
+	vars := x.t.env.Vars
+	if x.remote {
+		vars = nil // the engine's environment says nothing of another host
+	}
+	an := shell.Analyze(x.c.Command, shell.Options{Spec: &x.t.spec, Home: x.t.env.Home, CWD: cwd, Vars: vars, Parsers: x.t.parsers})
 	parts := make([]Part, 0, len(an.Problems)+len(an.Commands))
 	for _, p := range an.Problems {
 		v := newVerdict()
@@ -210,7 +265,10 @@ func (x *callCtx) shell() Classification {
 func (x *callCtx) command(cmd *shell.Command) Part {
 	v := newVerdict()
 	x.curName = cmd.Name
-	view := &cmdView{cmd: cmd, av: parseArgv(cmd.Args, x.t.programs[cmd.Name])}
+	view := &cmdView{cmd: cmd, av: parseArgv(cmd.Args, x.t.programs[cmd.Name]), x: x}
+	if cmd.Kind == shell.KindProgram {
+		view.info = x.t.progInfo[cmd.Name]
+	}
 	fallback := cmd.Name
 	if cmd.Problem != "" {
 		v.unknown(x.t, cmd.Problem, display(&cmd.Program))
@@ -250,6 +308,17 @@ func (x *callCtx) command(cmd *shell.Command) Part {
 	}
 	x.commandPaths(view, roles, &v)
 	x.commandURLs(view, &v)
+	if info := view.info; info != nil {
+		if info.procs != nil && info.procs.lists && view.procs().ony {
+			if x.onyListers == nil {
+				x.onyListers = map[string]bool{}
+			}
+			x.onyListers[cmd.Name] = true
+		}
+		if info.links {
+			x.addLinks(view, &v)
+		}
+	}
 	return v.part(cmd.Text)
 }
 
@@ -264,216 +333,4 @@ func describeCmd(cmd *shell.Command) string {
 		return "a command without a program"
 	}
 	return fmt.Sprintf("program %q", cmd.Name)
-}
-
-// commandPaths checks the paths a command names: its script, its
-// positionals in the roles its rules give them, option values and
-// redirections.
-func (x *callCtx) commandPaths(view *cmdView, roles []*shellRule, v *verdict) {
-	cmd := view.cmd
-	base := cmd.Dirs
-	if cmd.Kind == shell.KindScript {
-		x.checkPath(&cmd.Program, base, accExec, v)
-	}
-	if len(roles) == 0 {
-		roles = []*shellRule{{}} // no rule gave roles: arguments are read
-	}
-	var done access
-	for _, sr := range roles {
-		acc := sr.pathArgs
-		if acc == 0 {
-			acc = accRead
-		}
-		if sr.recursive {
-			acc |= accTree
-		}
-		last := acc
-		if sr.lastArg != 0 {
-			last = sr.lastArg | acc&accTree
-		}
-		if sr.noPathArgs || done&acc == acc && last == acc {
-			continue
-		}
-		done |= acc
-		for k, i := range view.av.pos {
-			if k == len(view.av.pos)-1 && len(view.av.pos) > 1 {
-				x.checkPath(&cmd.Args[i], base, last, v)
-			} else {
-				x.checkPath(&cmd.Args[i], base, acc, v)
-			}
-		}
-	}
-	for _, sr := range roles {
-		if len(sr.pathOperands) == 0 {
-			continue
-		}
-		for _, i := range view.av.pos {
-			w := &cmd.Args[i]
-			if k, val, ok := strings.Cut(w.Value, "="); ok && sr.pathOperands[k] != 0 {
-				op := *w
-				op.Value = val
-				x.checkPath(&op, base, sr.pathOperands[k], v)
-			}
-		}
-	}
-	for _, f := range view.av.flags {
-		if f.value == nil {
-			continue
-		}
-		var acc access
-		for _, sr := range roles {
-			acc |= sr.pathFlags[f.name]
-		}
-		if acc == 0 {
-			// An option no rule declares: its value is read when it
-			// looks like a path.
-			if !pathLike(f.value.Value) {
-				continue
-			}
-			acc = accRead
-		}
-		x.checkPath(f.value, base, acc, v)
-		if rest, ok := strings.CutPrefix(f.value.Value, "@"); ok && rest != "" {
-			w := *f.value
-			w.Value = rest
-			x.checkPath(&w, base, acc, v)
-		}
-	}
-	for i := range cmd.Redirs {
-		acc := accWrite
-		if cmd.Redirs[i].Access == shell.Read {
-			acc = accRead
-		}
-		x.checkPath(&cmd.Redirs[i].Target, base, acc, v)
-	}
-}
-
-// pathLike reports option values that look like paths.
-func pathLike(v string) bool {
-	return strings.ContainsRune(v, '/') || strings.HasPrefix(v, "~") || strings.HasPrefix(v, ".")
-}
-
-// commandURLs checks the URLs among a command's arguments.
-func (x *callCtx) commandURLs(view *cmdView, v *verdict) {
-	if len(x.t.urlRules) == 0 {
-		return
-	}
-	for i := range view.cmd.Args {
-		if w := &view.cmd.Args[i]; w.Static && strings.Contains(w.Value, "://") {
-			x.checkURL(w.Value, v)
-		}
-	}
-	for _, f := range view.av.flags {
-		if f.value != nil && f.value.Static && strings.Contains(f.value.Value, "://") {
-			x.checkURL(f.value.Value, v)
-		}
-	}
-}
-
-// defaultAccess is how a tool kind uses the paths it names.
-func defaultAccess(k wire.Kind) access {
-	switch k {
-	case wire.KindFileWrite:
-		return accWrite
-	case wire.KindFileEdit:
-		return accEdit
-	}
-	return accRead
-}
-
-// tool classifies a call of any kind but shell.
-func (x *callCtx) tool() Classification {
-	c := x.c
-	v := newVerdict()
-	first := ""
-	if len(c.Paths) > 0 {
-		first = c.Paths[0]
-	}
-	tc := &tctx{call: c, path: first, fallback: first}
-	if tc.fallback == "" {
-		tc.fallback = c.ToolName
-	}
-	recognised := false
-	var acc access
-	switch {
-	case !c.Kind.Valid():
-		v.unknown(x.t, fmt.Sprintf("tool kind %q is not a kind Ony knows", c.Kind), c.ToolName)
-	case c.Kind == wire.KindOther:
-		v.unknown(x.t, "tool kind \"other\" is never trusted", c.ToolName)
-	default:
-		if c.Kind == wire.KindMCP {
-			for _, r := range x.t.mcpRules {
-				if r.mcp.server.match(c.MCPServer) && (r.mcp.tool == nil || r.mcp.tool.match(c.MCPTool)) {
-					recognised = true
-					v.offer(r, tc)
-				}
-			}
-		}
-		for _, r := range x.t.byKind[c.Kind] {
-			if r.tool.name != nil && !r.tool.name.match(c.ToolName) {
-				continue
-			}
-			recognised = true
-			if !r.tool.noPaths {
-				acc |= cmp.Or(r.tool.paths, defaultAccess(c.Kind))
-			}
-			v.offer(r, tc)
-		}
-		if !recognised {
-			v.unknown(x.t, fmt.Sprintf("no rule recognises %s tool %q%s", c.Kind, c.ToolName, mcpName(c)), c.ToolName)
-		}
-	}
-	if !recognised {
-		acc = defaultAccess(c.Kind)
-	}
-	x.toolPaths(acc, &v)
-	if c.Kind == wire.KindWebFetch || c.URL != "" {
-		if !x.checkURL(c.URL, &v) && c.Kind == wire.KindWebFetch {
-			v.unknown(x.t, "the URL to fetch is missing or not an absolute URL", c.URL)
-		}
-	}
-	return summarise([]Part{v.part("")}, false)
-}
-
-func mcpName(c *wire.ToolCall) string {
-	if c.Kind != wire.KindMCP {
-		return ""
-	}
-	return fmt.Sprintf(" (server %q, tool %q)", c.MCPServer, c.MCPTool)
-}
-
-// toolPaths checks the paths a tool call names, used as acc (none when 0:
-// every matching rule said paths: none).
-func (x *callCtx) toolPaths(acc access, v *verdict) {
-	c := x.c
-	var base []string
-	if d := cmp.Or(x.cwd, x.project); d != "" {
-		base = []string{d}
-	}
-	paths := c.Paths
-	switch c.Kind {
-	case wire.KindFileRead, wire.KindFileWrite, wire.KindFileEdit:
-		if len(paths) == 0 {
-			v.unknown(x.t, "a file tool call that names no path", c.ToolName)
-		}
-	case wire.KindSearch:
-		if len(paths) == 0 {
-			paths = []string{"."}
-		}
-		if p := c.Pattern; strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~/") {
-			paths = append(paths[:len(paths):len(paths)], p)
-		}
-	}
-	if acc == 0 {
-		return
-	}
-	for _, p := range paths {
-		if rest, ok := strings.CutPrefix(p, "~/"); ok && x.t.env.Home != "" {
-			p = filepath.Join(x.t.env.Home, rest)
-		} else if p == "~" && x.t.env.Home != "" {
-			p = x.t.env.Home
-		}
-		w := shell.Word{Value: p, Text: p, Static: true, Anchored: true}
-		x.checkPath(&w, base, acc, v)
-	}
 }

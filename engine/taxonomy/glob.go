@@ -374,3 +374,31 @@ func expandBraces(s string, max int) ([]string, error) {
 	}
 	return out, nil
 }
+
+// contains reports whether every path the pattern p may name matches g.
+// It recognises the common case (a glob of plain segments ending in **,
+// such as /tmp/**) and answers false when unsure.
+func (g *glob) contains(p *cpath) bool {
+	n := len(g.segs)
+	if n == 0 || !g.segs[n-1].deep || len(p.segs) < n-1 {
+		return false
+	}
+	for i, gs := range g.segs[:n-1] {
+		ps := &p.segs[i]
+		switch {
+		case gs.deep || ps.deep:
+			return false
+		case gs.lit:
+			if !ps.lit || ps.text != gs.text {
+				return false
+			}
+		case ps.lit:
+			if ok, err := path.Match(gs.pat, ps.text); !ok || err != nil {
+				return false
+			}
+		case gs.pat != "*":
+			return false
+		}
+	}
+	return true
+}

@@ -1,6 +1,7 @@
 package taxonomy
 
 import (
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -56,11 +57,11 @@ func (x *callCtx) checkPath(w *shell.Word, bases []string, acc access, v *verdic
 		return
 	}
 	if filepath.IsAbs(val) {
-		x.checkResolved(w, filepath.Clean(val), acc, v)
+		x.checkResolved(w, filepath.Clean(val), "", acc, v, 0)
 		return
 	}
 	for _, base := range bases {
-		x.checkResolved(w, filepath.Join(base, val), acc, v)
+		x.checkResolved(w, filepath.Join(base, val), "", acc, v, 0)
 	}
 }
 
@@ -76,38 +77,57 @@ func (x *callCtx) dynamicPath(w *shell.Word, acc access, v *verdict) {
 	x.pathRules(p, locDynamic, acc, display(w), v)
 }
 
-// checkResolved classifies an absolute path from a word, expanding a
-// shell glob when its directory is on this machine.
-func (x *callCtx) checkResolved(w *shell.Word, abs string, acc access, v *verdict) {
+// checkResolved classifies an absolute path from a word: through the links
+// the same command made earlier, then as written, expanding a shell glob
+// when its directory is on this machine. via is the path as the command
+// named it, when abs is where a link led.
+func (x *callCtx) checkResolved(w *shell.Word, abs, via string, acc access, v *verdict, depth int) {
+	if len(x.links) > 0 && depth < maxLinks {
+		if to, ok := x.viaLinks(abs); ok {
+			shown := abs
+			if via != "" {
+				shown = via
+			}
+			if to == "" {
+				x.pathRules(nil, locDynamic, acc, shown+" -> ?", v)
+			} else {
+				x.checkResolved(w, to, shown, acc, v, depth+1)
+			}
+		}
+	}
 	pattern := !w.Static || w.Glob || hasMeta(abs, false)
-	if w.Static && w.Glob {
+	if w.Static && w.Glob && !x.remote {
 		// A shell glob: when its directory is here, classify what it
 		// expands to; otherwise classify the pattern itself.
-		if names, ok := expandGlob(abs); ok {
+		if names, ok := x.expandGlob(abs); ok {
 			if len(names) > 0 {
 				for _, n := range names {
-					x.checkAbs(n, false, acc, v)
+					x.checkAbs(n, via, false, acc, v)
 				}
 				return
 			}
 			pattern = false // no match: the shell passes the word as it is
 		}
 	}
-	x.checkAbs(abs, pattern, acc, v)
+	x.checkAbs(abs, via, pattern, acc, v)
 }
 
 // checkAbs classifies an absolute path (or pattern), and where it leads
-// through symbolic links.
-func (x *callCtx) checkAbs(abs string, pattern bool, acc access, v *verdict) {
+// through symbolic links on this machine.
+func (x *callCtx) checkAbs(abs, via string, pattern bool, acc access, v *verdict) {
 	if !pattern {
 		x.track(abs, acc)
 	}
-	x.pathRules(newCPath(abs, pattern), x.locate(abs), acc, abs, v)
+	shown := abs
+	if via != "" {
+		shown = via + " -> " + abs
+	}
+	x.pathRules(newCPath(abs, pattern), x.locate(abs), acc, shown, v)
 	if v.risk == Critical {
 		return // where it leads cannot make it riskier
 	}
 	if real := x.res.resolve(abs, pattern); real != "" && real != abs {
-		x.pathRules(newCPath(real, pattern), x.locate(real), acc, abs+" -> "+real, v)
+		x.pathRules(newCPath(real, pattern), x.locate(real), acc, shown+" -> "+real, v)
 	}
 }
 
@@ -116,21 +136,27 @@ const maxGlobEntries = 4096
 
 // expandGlob expands a shell glob whose only glob characters are in its
 // last element, as the shell would (dot files only for a leading dot). It
-// reports false when it cannot: the directory is not on this machine, is
-// too large, or earlier elements hold glob characters.
-func expandGlob(abs string) ([]string, bool) {
+// reports false when it cannot: the directory cannot be read, is too
+// large, or earlier elements hold glob characters.
+//
+// A directory that does not exist matches nothing (the shell passes the
+// word as it is), unless an earlier command of the same call wrote there.
+func (x *callCtx) expandGlob(abs string) ([]string, bool) {
 	dir, pat := filepath.Dir(abs), filepath.Base(abs)
 	if hasMeta(dir, false) {
 		return nil, false
 	}
 	f, err := os.Open(dir)
 	if err != nil {
+		if os.IsNotExist(err) && !x.wroteNear(dir) {
+			return nil, true
+		}
 		return nil, false
 	}
 	defer f.Close()
 	entries, err := f.ReadDir(maxGlobEntries + 1)
-	if err != nil && len(entries) == 0 || len(entries) > maxGlobEntries {
-		return nil, false
+	if err != nil && err != io.EOF && len(entries) == 0 || len(entries) > maxGlobEntries {
+		return nil, false // io.EOF is an empty directory: nothing matches
 	}
 	var out []string
 	for _, e := range entries {
@@ -148,40 +174,80 @@ func expandGlob(abs string) ([]string, bool) {
 	return out, true
 }
 
+// wroteNear reports whether an earlier command of this call wrote dir, a
+// path inside it, or a directory holding it.
+func (x *callCtx) wroteNear(dir string) bool {
+	for p := range x.written {
+		if within(p, dir) || within(dir, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // pathRules offers the path rules matching a path (nil when its location
 // is dynamic: globs never match it). For a tree walk, rooted globs that
-// match beneath the path match too.
+// match beneath the path match too, unless an exception covers the whole
+// tree.
 func (x *callCtx) pathRules(p *cpath, loc location, acc access, shown string, v *verdict) {
 	var tree *cpath
-	if acc&accTree != 0 && p != nil {
+	isTree := acc&accTree != 0
+	if isTree && p != nil {
 		tree = &cpath{s: p.s, pattern: true, segs: append(p.segs[:len(p.segs):len(p.segs)], seg{deep: true})}
 	}
 	for _, r := range x.t.pathRules {
 		pr := r.path
-		if pr.acc != 0 && (pr.acc&acc&accUses == 0 || acc == accMention) || pr.loc != 0 && pr.loc&loc == 0 || !v.beats(r.act.Risk, r.order) {
+		if pr.acc != 0 && (pr.acc&acc&accUses == 0 || acc == accMention) || pr.loc != 0 && pr.loc&loc == 0 ||
+			!pr.tree.ok(isTree) || !v.beats(r.act.Risk, r.order) {
 			continue
 		}
 		order := r.order
 		if p != nil && p.pattern {
 			order += patternOrder
 		}
+		excepted := pr.except != nil && p != nil && excepts(pr.except, p)
 		if pr.globs != nil {
 			if p == nil {
 				continue
 			}
 			// At a dynamic location only globs naming files anywhere apply.
-			hit := anyGlob(pr.globs, p, false, loc == locDynamic) && !(pr.except != nil && !p.pattern && anyGlob(pr.except, p, false, false))
+			hit := !excepted && anyGlob(pr.globs, p, false, loc == locDynamic)
 			if !hit {
-				if tree == nil || !anyGlob(pr.globs, tree, true, false) {
+				if tree == nil || excepted && coversTree(pr.except, p) || !anyGlob(pr.globs, tree, true, false) {
 					continue
 				}
 				order = r.order + patternOrder // only beneath the path
 			}
-		} else if pr.except != nil && p != nil && !p.pattern && anyGlob(pr.except, p, false, false) {
+		} else if excepted {
 			continue
 		}
 		v.offerAt(r, order, &tctx{path: shown, fallback: shown})
 	}
+}
+
+// excepts reports whether an exception covers p: it matches the path, or,
+// for a pattern, contains every path the pattern may name.
+func excepts(gs []*glob, p *cpath) bool {
+	if !p.pattern {
+		return anyGlob(gs, p, false, false)
+	}
+	for _, g := range gs {
+		if g.contains(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// coversTree reports whether an exception covers everything beneath p
+// too: a glob ending in ** that matches p matches all of p's descendants.
+func coversTree(gs []*glob, p *cpath) bool {
+	for _, g := range gs {
+		if n := len(g.segs); n > 0 && g.segs[n-1].deep && (p.pattern && g.contains(p) || !p.pattern && g.match(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // anyGlob reports whether a glob matches p; rootedOnly skips the globs that
@@ -199,14 +265,18 @@ func anyGlob(gs []*glob, p *cpath, rootedOnly, namesOnly bool) bool {
 // resolver resolves symbolic links on the local file system, remembering
 // paths and directories within one classification.
 type resolver struct {
-	dirs  map[string]string // dir -> resolved ("" when it does not exist)
-	paths map[string]string // path -> resolve's answer
+	dirs   map[string]string // dir -> resolved ("" when it does not exist)
+	paths  map[string]string // path -> resolve's answer
+	remote bool              // the call is from another host: nothing here is its
 }
 
 // resolve returns where p leads through symbolic links, or "" when nothing
 // of it exists. For a pattern only the part before the first glob
 // character is resolved.
 func (r *resolver) resolve(p string, pattern bool) string {
+	if r.remote {
+		return ""
+	}
 	if pattern {
 		return r.resolveUncached(p, true)
 	}

@@ -115,6 +115,9 @@ type shellRule struct {
 	pathOperands             map[string]access // key=path operands (dd of=)
 	recursive                bool              // path arguments are walked as trees
 	lastArg                  access            // role of the last positional (cp DEST); 0: as path_args
+	cwd                      access            // role of the directory it works in (tar -x: write)
+	procOny                  bool              // processes: ony
+	mounts                   []string          // options that bind-mount a host path (docker -v HOST:CTR)
 }
 
 type flagCond struct {
@@ -126,6 +129,7 @@ type pathRule struct {
 	globs, except []*glob
 	loc           location // 0: any
 	acc           access   // 0: any
+	tree          tri      // recursive: the use walks the tree under the path
 }
 
 type toolRule struct {
@@ -133,6 +137,7 @@ type toolRule struct {
 	name    *pattern
 	paths   access // 0: by kind
 	noPaths bool
+	tree    bool // recursive: the paths are walked as trees (Grep, Glob)
 }
 
 type urlRule struct {
@@ -143,6 +148,9 @@ type urlRule struct {
 
 type mcpRule struct {
 	server, tool *pattern
+	paths        access // role of the paths in the tool's arguments; 0: read
+	noPaths      bool
+	tree         bool
 }
 
 // rule reads one match entry and files it in the indexes.
@@ -256,8 +264,10 @@ func (b *builder) pathRule(r *rule, n ast.Node) error {
 				pr.acc |= a
 				return ok
 			}, "read, write, edit, delete or exec")
+		case "recursive":
+			pr.tree, err = b.triOf(e.val, e.key)
 		default:
-			err = b.d.unknownKey(e, "a path matcher (want glob, except, location, access)")
+			err = b.d.unknownKey(e, "a path matcher (want glob, except, location, access, recursive)")
 		}
 		if err != nil {
 			return err
@@ -354,8 +364,13 @@ func (b *builder) toolRule(r *rule, n ast.Node) error {
 			}
 		case "paths":
 			tr.paths, tr.noPaths, err = b.roleOf(e.val, e.key)
+		case "recursive":
+			var v bool
+			if v, err = b.d.boolean(e.val, e.key); err == nil {
+				tr.tree = v
+			}
 		default:
-			err = b.d.unknownKey(e, "a tool matcher (want kind, name, paths)")
+			err = b.d.unknownKey(e, "a tool matcher (want kind, name, paths, recursive)")
 		}
 		if err != nil {
 			return err
@@ -423,6 +438,16 @@ func (b *builder) mcpRule(r *rule, n ast.Node) error {
 	for _, e := range entries {
 		var s str
 		switch e.key {
+		case "paths":
+			if mr.paths, mr.noPaths, err = b.roleOf(e.val, e.key); err != nil {
+				return err
+			}
+			continue
+		case "recursive":
+			if mr.tree, err = b.d.boolean(e.val, e.key); err != nil {
+				return err
+			}
+			continue
 		case "server", "tool":
 			if s, err = b.d.nonEmpty(e.val, e.key); err != nil {
 				return err
@@ -437,7 +462,7 @@ func (b *builder) mcpRule(r *rule, n ast.Node) error {
 				mr.tool = p
 			}
 		default:
-			return b.d.unknownKey(e, "an mcp matcher (want server, tool)")
+			return b.d.unknownKey(e, "an mcp matcher (want server, tool, paths, recursive)")
 		}
 	}
 	if mr.server == nil {

@@ -16,6 +16,7 @@ type builder struct {
 	sets  map[string][]string
 	ids   map[string]int // action id -> line of its definition
 	order int            // rules seen so far: a rule's place in the file
+	code  map[string][]shell.CodeArg
 }
 
 // isActionID reports whether s is a dotted lowercase action id: a letter,
@@ -92,6 +93,7 @@ func (b *builder) top(n ast.Node) error {
 			}
 		}
 	}
+	b.finishSpec()
 	return nil
 }
 
@@ -227,8 +229,12 @@ func (b *builder) shellSpec(n ast.Node) error {
 				}
 				return err
 			})
+		case "code_args":
+			err = b.codeArgs(e.val)
+		case "code_vars":
+			err = b.codeVars(e.val)
 		default:
-			return b.d.unknownKey(e, "shell (want bin_dirs, wrappers, interpreters, embeds)")
+			return b.d.unknownKey(e, "shell (want bin_dirs, wrappers, interpreters, embeds, code_args, code_vars)")
 		}
 		if err != nil {
 			return err
@@ -383,23 +389,45 @@ func (b *builder) embed(n ast.Node) (shell.Embed, error) {
 	return em, nil
 }
 
-// programSpecs reads programs: name: {value_flags: [...]}.
+// programSpecs reads programs: name: {value_flags, dir_flags, links,
+// processes}.
 func (b *builder) programSpecs(n ast.Node) error {
 	return b.eachProgram(n, "programs", func(names []string, n ast.Node) error {
 		entries, err := b.d.mapping(n, "a program")
 		if err != nil {
 			return err
 		}
+		info := &progInfo{}
 		for _, e := range entries {
-			if e.key != "value_flags" {
-				return b.d.unknownKey(e, "a program (want value_flags)")
+			switch e.key {
+			case "value_flags":
+				var flags []string
+				if flags, err = b.flagList(e.val, e.key); err == nil {
+					for _, name := range names {
+						b.addValueFlags(name, flags)
+					}
+				}
+			case "dir_flags":
+				info.dirFlags, err = b.flagList(e.val, e.key)
+			case "links":
+				info.links, err = b.d.boolean(e.val, e.key)
+			case "processes":
+				info.procs, err = b.procSpec(e.val)
+			default:
+				err = b.d.unknownKey(e, "a program (want value_flags, dir_flags, links, processes)")
 			}
-			flags, err := b.flagList(e.val, e.key)
 			if err != nil {
 				return err
 			}
-			for _, name := range names {
-				b.addValueFlags(name, flags)
+		}
+		for _, name := range names {
+			// Options that take a value are value flags too.
+			b.addValueFlags(name, info.dirFlags)
+			if info.procs != nil {
+				b.addValueFlags(name, info.procs.pidFlags)
+			}
+			if info.dirFlags != nil || info.links || info.procs != nil {
+				b.t.progInfo[name] = info
 			}
 		}
 		return nil

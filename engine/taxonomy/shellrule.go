@@ -27,7 +27,7 @@ func stdinNamed(name string) (shell.StdinKind, bool) {
 
 const shellKeys = "program, script, bare, function, subcommand, flags, no_flags, flag_values, args, no_args, " +
 	"min_args, max_args, contains, inline_code, dynamic, fed_by, stdin, assigns, vars, wrapped_by, " +
-	"in_substitution, path_args, last_arg, path_flags, path_operands, recursive"
+	"in_substitution, processes, path_args, last_arg, path_flags, path_operands, recursive, cwd, mounts"
 
 // shellRule reads a shell matcher and files the rule under the programs it
 // names (or as a global rule when it names none).
@@ -113,6 +113,22 @@ func (b *builder) shellRule(r *rule, n ast.Node) error {
 			err = boolErr
 		case "path_operands":
 			sr.pathOperands, err = b.pathRoles(e.val, e.key, false)
+		case "cwd":
+			var none bool
+			sr.cwd, none, err = b.roleOf(e.val, e.key)
+			if err == nil && (none || sr.cwd == accMention) {
+				err = b.d.errf(e.val, "cwd: want read, write, edit, delete or exec")
+			}
+		case "mounts":
+			sr.mounts, err = b.flagList(e.val, e.key)
+		case "processes":
+			var s str
+			if s, err = b.d.str(e.val, e.key); err == nil {
+				if s.s != "ony" {
+					err = b.d.errf(e.val, "processes %q: want ony", s.s)
+				}
+				sr.procOny = true
+			}
 		default:
 			err = b.d.unknownKey(e, "a shell matcher (want "+shellKeys+")")
 		}
@@ -311,6 +327,20 @@ type cmdView struct {
 	text     string
 	lower    string
 	haveText bool
+	x        *callCtx
+	info     *progInfo // the programs section's entry for it, if any
+	proc     *procResult
+}
+
+// procs returns the processes the command names, resolved once.
+func (v *cmdView) procs() *procResult {
+	if v.proc == nil {
+		v.proc = &procResult{}
+		if v.info != nil && v.info.procs != nil && v.x != nil {
+			*v.proc = v.x.resolveProcs(v, v.info.procs)
+		}
+	}
+	return v.proc
 }
 
 // searchText is what contains patterns search: the argument values, inline
@@ -395,6 +425,9 @@ func (sr *shellRule) match(v *cmdView) bool {
 		return false
 	}
 	if sr.assigns != nil && !anyAssign(cmd, sr.assigns) || sr.vars != nil && !anyString(cmd.Vars, sr.vars) {
+		return false
+	}
+	if sr.procOny && !v.procs().ony {
 		return false
 	}
 	return sr.contains == nil || sr.contains.any(v.searchText())

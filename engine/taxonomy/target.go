@@ -27,12 +27,13 @@ const (
 	phServer                    // the MCP server
 	phTool                      // the MCP tool
 	phName                      // the tool name
+	phProcs                     // the processes a command names (kill, pkill)
 )
 
 // phNamed returns the placeholder kind a name in a template stands for.
 func phNamed(name string) (phKind, bool) {
 	for k, n := range [...]string{phProgram: "program", phSub: "sub", phArgs: "args", phDir: "dir", phPath: "path",
-		phHost: "host", phURL: "url", phServer: "server", phTool: "tool", phName: "name"} {
+		phHost: "host", phURL: "url", phServer: "server", phTool: "tool", phName: "name", phProcs: "processes"} {
 		if n != "" && n == name {
 			return phKind(k), true
 		}
@@ -44,13 +45,13 @@ func phNamed(name string) (phKind, bool) {
 func phAllowed(matcher string, k phKind) bool {
 	switch matcher {
 	case "shell":
-		return k == phProgram || k == phSub || k == phArgs || k == phArg || k == phFlag || k == phDir
+		return k == phProgram || k == phSub || k == phArgs || k == phArg || k == phFlag || k == phDir || k == phProcs
 	case "path":
 		return k == phPath
 	case "url":
 		return k == phHost || k == phURL
 	case "mcp":
-		return k == phServer || k == phTool
+		return k == phServer || k == phTool || k == phPath
 	case "tool":
 		return k == phName || k == phPath
 	}
@@ -184,6 +185,8 @@ func (c *tctx) value(ph placeholder) string {
 		return cmd.Name
 	case phDir:
 		return cmd.Dir
+	case phProcs:
+		return c.view.procs().text()
 	case phFlag:
 		for _, f := range av.flags {
 			if f.name == ph.flag && f.value != nil {

@@ -34,8 +34,13 @@ type Env struct {
 	ExtraProtected []string // ${PROTECTED}: more paths to protect; may be empty
 	// Vars are environment variables the agent's shell is assumed to share
 	// (for example XDG_CONFIG_HOME), used to resolve $NAME in commands.
-	// Any other variable is unknown. HOME is always Home.
+	// Any other variable is unknown. HOME is always Home. Calls from
+	// another host use none of them.
 	Vars map[string]string
+	// Processes is the process table of the engine's host, read to tell
+	// whether a kill or a trace reaches Ony's own processes; nil means
+	// none (every process named by number is unresolved).
+	Processes Processes
 }
 
 // Action describes one action of the taxonomy.
@@ -60,6 +65,11 @@ type Classification struct {
 	// Parts lists the result for each simple command of a shell command, in
 	// order; the classification is the riskiest of them.
 	Parts []Part
+	// Writes lists the absolute paths the call writes or edits, as far as
+	// Ony can tell (a file tool's path, a redirection, cp's destination);
+	// Runs the files it directly executes (./x.sh, python3 x.py). Both are
+	// capped at maxTracked and leave out paths computed at run time.
+	Writes, Runs []string
 }
 
 // Part is the classification of one simple command of a shell command.
@@ -84,6 +94,7 @@ type Taxonomy struct {
 	spec     shell.Spec
 	parsers  *shell.Parsers             // reusable parsers; results never depend on it
 	programs map[string]map[string]bool // options that take a value, per program
+	progInfo map[string]*progInfo       // what else the programs section says
 
 	byProgram   map[string][]*rule
 	scriptRules []*rule
@@ -111,12 +122,14 @@ func Load(data []byte, name string, env Env) (*Taxonomy, error) {
 		vars: builtinVars(env),
 		sets: map[string][]string{},
 		ids:  map[string]int{},
+		code: map[string][]shell.CodeArg{},
 	}
 	b.t = &Taxonomy{
 		name:      name,
 		env:       cleanEnv(env),
 		parsers:   &shell.Parsers{},
 		programs:  map[string]map[string]bool{},
+		progInfo:  map[string]*progInfo{},
 		byProgram: map[string][]*rule{},
 		byKind:    map[wire.Kind][]*rule{},
 		unknown: &action{Action{
@@ -146,7 +159,7 @@ func cleanEnv(env Env) Env {
 		}
 		return filepath.Clean(p)
 	}
-	out := Env{Home: clean(env.Home), OnyBinary: clean(env.OnyBinary), Vars: env.Vars}
+	out := Env{Home: clean(env.Home), OnyBinary: clean(env.OnyBinary), Vars: env.Vars, Processes: env.Processes}
 	for _, r := range env.OnyRoots {
 		out.OnyRoots = append(out.OnyRoots, clean(r))
 	}
