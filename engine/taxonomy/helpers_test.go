@@ -20,7 +20,7 @@ func testEnv() Env {
 		Home:      testHome,
 		OnyRoots:  []string{testHome + "/.config/ony", testHome + "/.local/state/ony", "/run/user/1000/ony"},
 		OnyBinary: testHome + "/go/bin/ony-tui",
-		Vars:      map[string]string{"XDG_CONFIG_HOME": testHome + "/.config", "XDG_STATE_HOME": testHome + "/.local/state"},
+		Vars:      map[string]string{"XDG_CONFIG_HOME": testHome + "/.config", "XDG_STATE_HOME": testHome + "/.local/state", "TMPDIR": "/tmp/agentdev"},
 	}
 }
 
