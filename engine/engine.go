@@ -33,12 +33,30 @@ type Classification struct {
 	Risk    risk.Level
 	Target  string
 	Matcher string
+	// Writes and Runs are the absolute paths the call writes or edits, and
+	// the files it directly executes, as far as the classifier can tell.
+	Writes, Runs []string
 }
 
+// Host says where the agent that made a call runs, as the engine judges
+// from the identity the hook sends (wire.Request.Host).
+type Host uint8
+
+// Hosts.
+const (
+	// HostLocal: the hook runs on the engine's own host.
+	HostLocal Host = iota
+	// HostRemote: another host, or a hook that did not say (an older or
+	// foreign hook): nothing on the engine's host describes the call.
+	HostRemote
+)
+
 // Classifier derives the risk of a call from the taxonomy. It must be safe
-// for concurrent use and never consult the agent's risk hint.
+// for concurrent use and never consult the agent's risk hint. For a call
+// from another host it must not read the engine's own file system or
+// processes.
 type Classifier interface {
-	Classify(c *wire.ToolCall) Classification
+	Classify(c *wire.ToolCall, from Host) Classification
 }
 
 // Journal is the audit ledger as the engine uses it. Append returns the
@@ -80,6 +98,9 @@ type Options struct {
 	// runs as the owner can drive the owner's terminal).
 	RequireFactor bool
 	Now           func() time.Time
+	// HostID is this host's identity (engine/host.ID); a request whose
+	// hook names another host, or none, is classified as remote.
+	HostID string
 }
 
 // Engine is the request lifecycle. Its methods are safe for concurrent use.
@@ -97,7 +118,8 @@ type Engine struct {
 	sessions map[string]int // agent session -> live requests
 	recent   map[recentKey]recentApproval
 	closed   bool
-	phone    PhoneStatus // the phone channel and its call (phone.go)
+	phone    PhoneStatus  // the phone channel and its call (phone.go)
+	written  writtenFiles // files each agent session wrote (written.go)
 
 	consoles map[string]Console // attached consoles by id
 	activity time.Time          // the last key pressed at any console

@@ -60,7 +60,7 @@ func (j *journal) setFail(err error) { j.mu.Lock(); j.fail = err; j.mu.Unlock() 
 // lifecycle is under test here, not the taxonomy.
 type riskByCommand struct{}
 
-func (riskByCommand) Classify(c *wire.ToolCall) Classification {
+func (riskByCommand) Classify(c *wire.ToolCall, _ Host) Classification {
 	w, _, _ := strings.Cut(c.Command, " ")
 	switch w {
 	case "ls":

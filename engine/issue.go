@@ -28,6 +28,7 @@ type pending struct {
 	held      bool         // it waited in the queue for a human
 	via       device.Kind  // who decided it, set before finish
 	by        string       // the deciding console's label
+	notes     []string     // what the engine adds for the console (written.go)
 	done      chan Outcome // buffered 1; written once by finish
 }
 
@@ -91,6 +92,9 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 	if err != nil {
 		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: err})
 		return
+	}
+	if dec == verdict.Approve {
+		e.written.record(sessionOf(&p.call), p.class.Writes, now)
 	}
 	e.deliver(p, Outcome{RequestID: p.id, Decision: dec, Reason: reason, Verdict: b})
 }

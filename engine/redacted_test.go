@@ -15,7 +15,7 @@ import (
 // target and matcher, as a taxonomy rule templated from free text would.
 type leakyClassifier struct{ risk risk.Level }
 
-func (l leakyClassifier) Classify(c *wire.ToolCall) Classification {
+func (l leakyClassifier) Classify(c *wire.ToolCall, _ Host) Classification {
 	return Classification{Action: "git.push", Title: "Push " + c.Command, Risk: l.risk, Target: c.Command, Matcher: "shell: " + c.Command}
 }
 

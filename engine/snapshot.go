@@ -22,6 +22,9 @@ type Request struct {
 	Arrived   time.Time
 	Deadline  time.Time
 	CodeFails int
+	// Notes are what the engine adds to the classification for the
+	// console ("runs x.py, written by this session 2 min ago").
+	Notes []string
 }
 
 // Snapshot is the engine's state at one moment.
@@ -68,7 +71,7 @@ func (e *Engine) Snapshot() Snapshot {
 	for _, id := range e.order {
 		p := e.pending[id]
 		s.Pending = append(s.Pending, Request{ID: p.id, Call: p.call, Class: p.class, Need: p.need,
-			Arrived: p.arrived, Deadline: p.deadline, CodeFails: p.codeFails})
+			Arrived: p.arrived, Deadline: p.deadline, CodeFails: p.codeFails, Notes: p.notes})
 	}
 	return s
 }

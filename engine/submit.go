@@ -125,14 +125,25 @@ func (e *Engine) Submit(ctx context.Context, req wire.Request) (*Ticket, error) 
 		return nil, err
 	}
 	now := e.now()
+	from := HostRemote
+	if req.Host != "" && req.Host == e.opts.HostID {
+		from = HostLocal
+	}
 	p := &pending{
 		id:      id,
 		call:    req.Call,
-		class:   e.opts.Classifier.Classify(&req.Call).Redacted(),
+		class:   e.opts.Classifier.Classify(&req.Call, from).Redacted(),
 		nonce:   req.Nonce,
 		digest:  req.Call.DigestHex(),
 		arrived: now,
 		done:    make(chan Outcome, 1),
+	}
+	if notes, ok := e.writtenCode(&p.call, &p.class, now); ok {
+		p.notes = notes
+		if floor := e.opts.Config.WrittenCode; floor.Valid() && p.class.Risk.OrCritical() < floor {
+			p.class.Risk = floor
+			p.notes = append(p.notes, "held at "+floor.String()+" by policy written_code")
+		}
 	}
 	p.need = e.opts.Config.For(p.class.Action, p.class.Risk)
 	p.deadline = now.Add(e.opts.Config.Deadline)

@@ -133,6 +133,9 @@ func detailLines(r *engine.Request, st *Styles, reveal bool, w int) (out []strin
 	out = append(out, bs.Render(badge)+" "+st.Bold.Render(clip(requestTitle(*r), max(1, w-5))))
 	field("needs", needText(r.Need))
 	field("target", orDash(r.Class.Target))
+	for _, n := range r.Notes {
+		field("note", n)
+	}
 	risk := strings.ToUpper(r.Class.Risk.OrCritical().String()) + ", derived by Ony"
 	if r.Class.Matcher != "" {
 		risk += " (matcher " + r.Class.Matcher + ")"

@@ -46,7 +46,7 @@ type classifier struct {
 	byD map[string]engine.Classification
 }
 
-func (c *classifier) Classify(call *wire.ToolCall) engine.Classification {
+func (c *classifier) Classify(call *wire.ToolCall, _ engine.Host) engine.Classification {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.byD[call.InputDigest]; ok {

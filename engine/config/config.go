@@ -66,6 +66,11 @@ type Config struct {
 	ByRisk map[risk.Level]Requirement
 	// ByAction overrides ByRisk for action ids, within the floors.
 	ByAction map[string]Requirement
+	// WrittenCode, when valid, is the least risk of a call that runs a file
+	// the same agent session wrote or edited (python3 x.py after writing
+	// x.py). The zero value is off: such runs keep their own risk, and the
+	// console only says so.
+	WrittenCode risk.Level
 	// Deadline is how long a request waits for a human before it is denied.
 	Deadline time.Duration
 	// HookDeadline is how long the hook waits for a verdict before it
@@ -120,11 +125,12 @@ func (c Config) For(action string, r risk.Level) Requirement {
 
 type fileFormat struct {
 	Policy struct {
-		Low      string            `yaml:"low"`
-		Medium   string            `yaml:"medium"`
-		High     string            `yaml:"high"`
-		Critical string            `yaml:"critical"`
-		Actions  map[string]string `yaml:"actions"`
+		Low         string            `yaml:"low"`
+		Medium      string            `yaml:"medium"`
+		High        string            `yaml:"high"`
+		Critical    string            `yaml:"critical"`
+		Actions     map[string]string `yaml:"actions"`
+		WrittenCode string            `yaml:"written_code"`
 	} `yaml:"policy"`
 	Deadline     string       `yaml:"deadline"`
 	HookDeadline string       `yaml:"hook_deadline"`
@@ -182,6 +188,13 @@ func Parse(b []byte, name string) (Config, error) {
 			return Config{}, fmt.Errorf("%s: policy.actions.unknown: unknown actions are always critical and need at least %s", name, CriticalFloor)
 		}
 		c.ByAction[a] = r
+	}
+	if w := f.Policy.WrittenCode; w != "" {
+		l, err := risk.Parse(w)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: policy.written_code: %q is not low, medium, high or critical (or leave it out)", name, w)
+		}
+		c.WrittenCode = l
 	}
 	durations := []struct {
 		key      string

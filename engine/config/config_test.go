@@ -41,12 +41,16 @@ policy:
   actions:
     git.push.force: approve+code
     deploy.production: deny
+  written_code: high
 deadline: 90s
 hook_deadline: 10m
 fallback: ask
 `), "config.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.WrittenCode != risk.High || Defaults().WrittenCode.Valid() {
+		t.Fatalf("written_code: %v (default %v)", c.WrittenCode, Defaults().WrittenCode)
 	}
 	if c.For("file.edit.project", risk.Medium) != Approve || c.For("git.push.force", risk.High) != ApproveCode ||
 		c.For("deploy.production", risk.Critical) != Block || c.Deadline != 90*time.Second || c.Fallback != FallbackAsk {
@@ -86,6 +90,8 @@ func TestStrictErrors(t *testing.T) {
 		"deadline: 1s\n":                     "outside",
 		"deadline: 10m\nhook_deadline: 5m\n": "must be shorter",
 		"fallback: allow\n":                  "not deny or ask",
+		"policy:\n  written_code: yes\n":     "policy.written_code",
+		"policy:\n  written_code: High\n":    "policy.written_code",
 		"policy: [1, 2]\n":                   "config.yaml:1:9: sequence was used",
 	} {
 		_, err := Parse([]byte(in), "config.yaml")

@@ -26,7 +26,7 @@ import (
 // byCommand classifies "ls..." as low and everything else as high.
 type byCommand struct{}
 
-func (byCommand) Classify(c *wire.ToolCall) engine.Classification {
+func (byCommand) Classify(c *wire.ToolCall, _ engine.Host) engine.Classification {
 	if strings.HasPrefix(c.Command, "ls") {
 		return engine.Classification{Action: "fs.list", Title: "List files", Risk: risk.Low}
 	}

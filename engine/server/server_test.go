@@ -27,7 +27,7 @@ import (
 
 type byCommand struct{}
 
-func (byCommand) Classify(c *wire.ToolCall) engine.Classification {
+func (byCommand) Classify(c *wire.ToolCall, _ engine.Host) engine.Classification {
 	if c.Command == "panic" {
 		panic("classifier bug")
 	}

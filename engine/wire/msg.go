@@ -34,6 +34,10 @@ type Request struct {
 	// Deadline is how long, in milliseconds, the hook will wait for a verdict.
 	// The engine denies at its own deadline or this one, whichever is sooner.
 	DeadlineMS int64 `json:"deadline_ms,omitempty"`
+	// Host is the identity of the machine the hook runs on (engine/host).
+	// The engine classifies a call from any other host, or from a hook that
+	// sends none, without reading its own file system or processes.
+	Host string `json:"host,omitempty"`
 }
 
 // Accepted tells the hook which request id the engine gave its call.

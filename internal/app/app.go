@@ -16,8 +16,10 @@ import (
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/console"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/host"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/phone"
+	"github.com/ony-dev/ony-tui/engine/proctable"
 	"github.com/ony-dev/ony-tui/engine/server"
 	"github.com/ony-dev/ony-tui/engine/taxonomy"
 	"github.com/ony-dev/ony-tui/engine/totp"
@@ -127,7 +129,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	}
 	a.Codes = totp.New(a.Devices, CodeStore{L: a.Ledger}, a.Journal, o.Now)
 	a.Engine, err = engine.New(engine.Options{Classifier: a.Taxonomy, Journal: a.Journal, Devices: a.Devices,
-		Config: a.Config, Codes: a.Codes, KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System})
+		Config: a.Config, Codes: a.Codes, KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System, HostID: host.ID()})
 	if err != nil {
 		return nil, err
 	}
@@ -283,9 +285,14 @@ type Taxonomy struct {
 }
 
 // Classify implements engine.Classifier.
-func (t *Taxonomy) Classify(c *wire.ToolCall) engine.Classification {
-	r := t.Taxonomy.Classify(c)
-	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk, Target: r.Target, Matcher: r.Matcher}
+func (t *Taxonomy) Classify(c *wire.ToolCall, from engine.Host) engine.Classification {
+	origin := taxonomy.Local
+	if from != engine.HostLocal {
+		origin = taxonomy.Remote
+	}
+	r := t.Taxonomy.ClassifyFrom(c, origin)
+	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk, Target: r.Target, Matcher: r.Matcher,
+		Writes: r.Writes, Runs: r.Runs}
 }
 
 // LoadTaxonomy loads the user's taxonomy.yaml from the config directory if
@@ -317,8 +324,10 @@ func loadTaxonomy(l paths.Layout, embedded []byte, home string) (*Taxonomy, erro
 				vars[k] = v
 			}
 		}
+		// TMPDIR is known even when unset: ${TMPDIR:-/tmp} is then /tmp.
+		vars["TMPDIR"] = os.Getenv("TMPDIR")
 	}
-	env := taxonomy.Env{Home: home, OnyRoots: l.Roots(), OnyBinary: exe, Vars: vars}
+	env := taxonomy.Env{Home: home, OnyRoots: l.Roots(), OnyBinary: exe, Vars: vars, Processes: proctable.New(l.LockFile)}
 	name := src
 	if src == "embedded default" {
 		name = "taxonomy.yaml"

@@ -1,0 +1,48 @@
+// Package host names the machine a process runs on, so the engine can tell
+// whether a hook runs beside it or on another host (an SSH-forwarded
+// socket). The identity is a digest, not the machine id itself.
+package host
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+)
+
+// idPrefix separates host identities from every other hash Ony computes.
+const idPrefix = "ony/host/v1\x00"
+
+// machineIDFiles are where the machine id lives (systemd, then D-Bus).
+var machineIDFiles = [...]string{"/etc/machine-id", "/var/lib/dbus/machine-id"}
+
+// ID returns this host's identity: the hex SHA-256 of a domain prefix, the
+// machine id and the host name. Two processes on one machine (and in one
+// UTS namespace) get the same identity; another machine, or a container
+// with its own host name, gets another. It is "" when neither the machine
+// id nor the host name can be read: such a host is unknown.
+func ID() string {
+	var mid []byte
+	for _, f := range machineIDFiles {
+		if b, err := os.ReadFile(f); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			mid = bytes.TrimSpace(b)
+			break
+		}
+	}
+	name, _ := os.Hostname()
+	return Of(string(mid), name)
+}
+
+// Of returns the identity of a host with this machine id and host name, or
+// "" when both are empty.
+func Of(machineID, hostname string) string {
+	if machineID == "" && hostname == "" {
+		return ""
+	}
+	h := sha256.New()
+	h.Write([]byte(idPrefix))
+	h.Write([]byte(machineID))
+	h.Write([]byte{0})
+	h.Write([]byte(hostname))
+	return hex.EncodeToString(h.Sum(nil))
+}
