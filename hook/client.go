@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ony-dev/ony-tui/engine/host"
 	"github.com/ony-dev/ony-tui/engine/verdict"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
@@ -61,7 +62,7 @@ func ExchangeWith(ctx context.Context, peer Peer, call *wire.ToolCall, kr verdic
 	nonce := hex.EncodeToString(nb[:])
 	digest := call.DigestHex()
 	req := wire.Request{V: wire.Version, Type: wire.TypeRequest, Nonce: nonce, Call: *call,
-		DeadlineMS: time.Until(deadline).Milliseconds()}
+		DeadlineMS: time.Until(deadline).Milliseconds(), Host: host.ID()}
 	if err := wire.WriteFrame(conn, req); err != nil {
 		return nil, fmt.Errorf("sending request: %w", err)
 	}
