@@ -57,6 +57,14 @@ func TestClaudeParse(t *testing.T) {
 			func(c *wire.ToolCall) {
 				c.MCPServer, c.MCPTool, c.Paths = "plugin_fs_files", "write_file", []string{"/home/u/.config/ony/config.yaml"}
 			}},
+		{"mcp move_file names both ends", "mcp__filesystem__move_file", `{"source":"/tmp/evil.json","destination":"/home/u/.claude/settings.json"}`, wire.KindMCP,
+			func(c *wire.ToolCall) {
+				c.MCPServer, c.MCPTool, c.Paths = "filesystem", "move_file", []string{"/tmp/evil.json", "/home/u/.claude/settings.json"}
+			}},
+		{"mcp argument that looks like a path", "mcp__repo__archive", `{"repo_path":"/home/u/proj","out":"~/.ssh/x","note":"/a\nb","url":"//cdn"}`, wire.KindMCP,
+			func(c *wire.ToolCall) {
+				c.MCPServer, c.MCPTool, c.Paths, c.URL = "repo", "archive", []string{"/home/u/proj", "~/.ssh/x"}, "//cdn"
+			}},
 		{"unknown tool", "TodoWrite", `{"todos":[]}`, wire.KindOther, nil},
 		{"agent risk claim is recorded", "Bash", `{"command":"rm -rf build","risk":" low "}`, wire.KindShell,
 			func(c *wire.ToolCall) { c.Command, c.RiskHint = "rm -rf build", "low" }},

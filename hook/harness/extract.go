@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -138,12 +139,26 @@ func splitMCP(name string) (server, tool string, ok bool) {
 }
 
 // pathKeys are the input fields that name one file or directory, across
-// harnesses; pathListKeys name several.
+// harnesses and MCP servers; pathListKeys name several.
 func pathKeys() []string {
-	return []string{"file_path", "path", "absolute_path", "notebook_path", "filePath", "dir_path", "directory"}
+	return []string{"file_path", "path", "absolute_path", "notebook_path", "filePath", "dir_path", "directory",
+		"source", "destination", "repo_path", "repoPath", "cwd", "working_directory", "workdir", "src", "dst", "dest",
+		"source_path", "sourcePath", "destination_path", "destinationPath", "target_path", "targetPath",
+		"old_path", "new_path", "input_path", "output_path", "outputPath", "root", "folder", "dir", "file", "filename"}
 }
 
-func pathListKeys() []string { return []string{"paths", "file_paths"} }
+func pathListKeys() []string {
+	return []string{"paths", "file_paths", "filePaths", "files", "sources", "directories", "roots"}
+}
+
+// looksLikePath reports a string an MCP tool is likely to take as a local
+// path: absolute or under the home directory, on one line.
+func looksLikePath(s string) bool {
+	if len(s) < 2 || len(s) > maxPathLen || strings.ContainsAny(s, "\n\r\x00") {
+		return false
+	}
+	return s[0] == '/' && s[1] != '/' || strings.HasPrefix(s, "~/")
+}
 
 // extract fills Command, Paths, URL, Pattern and RiskHint from a tool's input
 // according to c.Kind. Command is only ever taken for shell calls; paths and
@@ -185,6 +200,11 @@ func extract(c *wire.ToolCall, in fields) {
 				c.Paths = appendPath(c.Paths, p)
 			}
 		}
+		if c.Kind == wire.KindMCP || c.Kind == wire.KindOther {
+			// Any other argument that looks like a local path is one:
+			// an MCP server names its arguments as it likes.
+			c.Paths = appendPathLike(c.Paths, in)
+		}
 		if c.URL == "" {
 			c.URL = in.str("url")
 		}
@@ -205,6 +225,27 @@ func commandOf(in fields) string {
 		}
 	}
 	return ""
+}
+
+// appendPathLike adds the top-level string values (or strings in arrays)
+// of in that look like local paths, in key order so the result is stable.
+func appendPathLike(paths []string, in fields) []string {
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(paths) >= maxPaths {
+			break
+		}
+		for _, v := range in.strs(k) {
+			if looksLikePath(v) {
+				paths = appendPath(paths, v)
+			}
+		}
+	}
+	return paths
 }
 
 // appendPath adds p unless it is empty or already listed.
