@@ -37,6 +37,10 @@ const (
 type Program struct {
 	ValueFlags []string  // options that take a value
 	Code       []CodeArg // options and sub-commands whose value is code
+	// Longs are the program's known long options, sorted: an unambiguous
+	// abbreviation of one (--to-com for --to-command, as getopt_long and
+	// git accept) is read as that option.
+	Longs []string
 }
 
 // CodeArg is an option or sub-command of a program whose value is code.
@@ -115,6 +119,11 @@ func (a *analyzer) codeArgs(cmd *Command, prog Program) []pendingCode {
 			}
 			if !w.Anchored || !strings.HasPrefix(w.Value, "-") {
 				continue // an operand, or a word whose start is computed
+			}
+			if full := expandLong(w.Value, prog.Longs); full != w.Value {
+				w.Value = full
+				args = slices.Clone(args)
+				args[i] = w
 			}
 			if !hasFlag(w.Value, ca.Flags) {
 				if takesValue(w.Value, prog.ValueFlags) {
@@ -327,6 +336,27 @@ func operandIndexes(args []Word, valueFlags []string) []int {
 		}
 	}
 	return out
+}
+
+// expandLong returns an option word with an abbreviated long option
+// written in full (--to-com=x is --to-command=x), when longs holds exactly
+// one option it starts and none it names exactly.
+func expandLong(word string, longs []string) string {
+	if !strings.HasPrefix(word, "--") || len(longs) == 0 {
+		return word
+	}
+	name, val, eq := strings.Cut(word, "=")
+	if len(name) < 4 {
+		return word
+	}
+	i, found := slices.BinarySearch(longs, name)
+	if found || i == len(longs) || !strings.HasPrefix(longs[i], name) || i+1 < len(longs) && strings.HasPrefix(longs[i+1], name) {
+		return word
+	}
+	if eq {
+		return longs[i] + "=" + val
+	}
+	return longs[i]
 }
 
 // subcommandEnd reports whether the first operands are one of the

@@ -118,3 +118,20 @@ func TestCodeFacts(t *testing.T) {
 		t.Errorf("ENV for a shell: %+v", s.Loads)
 	}
 }
+
+// TestCodeVarsExported checks the ways a code variable gets its value
+// without NAME=value on the command that runs: set earlier and exported,
+// read from input, or named by a computed export.
+func TestCodeVarsExported(t *testing.T) {
+	for src, want := range map[string][]string{
+		"GIT_EDITOR='a b'; export GIT_EDITOR; git commit": {"=", "a b", "export GIT_EDITOR", "a b", "git commit"},
+		"read -r GIT_EDITOR; export GIT_EDITOR":           {"read -r GIT_EDITOR", "export GIT_EDITOR !"},
+		"export $(cat vars)":                              {"cat vars", "export * !"},
+		"export FOO":                                      {"export FOO"},
+		"export -n X":                                     {"export -n X"},
+	} {
+		if got := names(analyzeCode(src)); !slices.Equal(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", src, got, want)
+		}
+	}
+}

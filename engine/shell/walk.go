@@ -340,9 +340,23 @@ func (a *analyzer) decl(st *syntax.Stmt, d *syntax.DeclClause, sc *scope, c wctx
 	for _, as := range d.Args {
 		if as.Naked {
 			if as.Name != nil {
-				cmd.Args = append(cmd.Args, Word{Text: as.Name.Value, Value: as.Name.Value, Static: true, Anchored: true})
+				name := as.Name.Value
+				cmd.Args = append(cmd.Args, Word{Text: name, Value: name, Static: true, Anchored: true})
+				if _, code := a.spec.codeVar(name); code {
+					// export GIT_EDITOR: whatever it holds now reaches
+					// what runs later.
+					v, known := a.lookup(sc, name)
+					if !known || !v.Static {
+						v = Word{Value: "*"}
+					}
+					cmd.Assigns = append(cmd.Assigns, Assign{Name: name, Value: v})
+				}
 			} else if as.Value != nil {
-				cmd.Args = append(cmd.Args, a.word(as.Value, sc, c))
+				w := a.word(as.Value, sc, c)
+				cmd.Args = append(cmd.Args, w)
+				if !w.Static && !strings.HasPrefix(w.Value, "-") && (name == "export" || name == "declare" || name == "typeset" || name == "local" || name == "readonly") {
+					a.setProblem(&cmd, "sets variables Ony cannot see: "+clipValue(w.Text)+" is computed at run time")
+				}
 			}
 			continue
 		}

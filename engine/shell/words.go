@@ -63,7 +63,9 @@ func (s *scope) clone() *scope {
 }
 
 func (s *scope) set(name string, w Word) {
-	w.Text, w.Vars, w.Feeds = "", nil, nil
+	// The programs that computed a value still feed whatever reads it
+	// (X=$(curl ...); sh -c "$X"; for f in $(find ...); do cat "$f").
+	w.Text, w.Vars = "", nil
 	for i := len(s.vars) - 1; i >= 0; i-- {
 		if s.vars[i].name == name {
 			s.vars[i].w = w
@@ -274,8 +276,12 @@ func (a *analyzer) parts(parts []syntax.WordPart, quoted bool, b *strings.Builde
 					b.WriteString(v.Value)
 					out.Static = out.Static && v.Static
 					out.Glob = out.Glob || v.Glob && (!quoted || !v.Static)
+					out.Feeds = addNames(out.Feeds, v.Feeds)
 					continue
 				}
+			}
+			if v, ok := sc.get(name); ok {
+				out.Feeds = addNames(out.Feeds, v.Feeds) // unknown, but computed by these
 			}
 			dynamic(b, out)
 		case *syntax.CmdSubst:
