@@ -77,9 +77,10 @@ type callCtx struct {
 	// The process table, read once when a command names processes.
 	procs              []Process
 	procsOK, procsDone bool
-	onyListers         map[string]bool // listers (pgrep) whose output names Ony's processes
-	links              []scriptLink    // symbolic links made earlier in the same command
-	writes, runs       []string        // what the call writes and runs, for Classification
+	onyListers         map[string]bool     // listers (pgrep) whose output names Ony's processes
+	links              []scriptLink        // symbolic links made earlier in the same command
+	pathFeeds          map[string][]string // lister (find) -> the trees whose paths it prints
+	writes, runs       []string            // what the call writes and runs, for Classification
 	seenWrite, seenRun map[string]bool
 }
 
@@ -265,7 +266,7 @@ func (x *callCtx) shell() Classification {
 func (x *callCtx) command(cmd *shell.Command) Part {
 	v := newVerdict()
 	x.curName = cmd.Name
-	view := &cmdView{cmd: cmd, av: parseArgv(cmd.Args, x.t.programs[cmd.Name]), x: x}
+	view := &cmdView{cmd: cmd, av: parseArgv(cmd.Args, x.t.programs[cmd.Name], x.t.longs[cmd.Name]), x: x}
 	if cmd.Kind == shell.KindProgram {
 		view.info = x.t.progInfo[cmd.Name]
 	}
@@ -317,6 +318,9 @@ func (x *callCtx) command(cmd *shell.Command) Part {
 		}
 		if info.links {
 			x.addLinks(view, &v)
+		}
+		if info.listsPaths {
+			x.addPathFeed(view)
 		}
 	}
 	return v.part(cmd.Text)

@@ -1,6 +1,8 @@
 package taxonomy
 
 import (
+	"cmp"
+	"path/filepath"
 	"strings"
 
 	"github.com/ony-dev/ony-tui/engine/shell"
@@ -107,6 +109,7 @@ func (x *callCtx) commandPaths(view *cmdView, roles []*shellRule, v *verdict) {
 		}
 	}
 	x.mountPaths(view, roles, v)
+	x.fedPaths(view, roles, v)
 	for i := range cmd.Redirs {
 		acc := accWrite
 		if cmd.Redirs[i].Access == shell.Read {
@@ -197,6 +200,77 @@ func (x *callCtx) commandURLs(view *cmdView, v *verdict) {
 	for _, f := range view.av.flags {
 		if f.value != nil && f.value.Static && strings.Contains(f.value.Value, "://") {
 			x.checkURL(f.value.Value, v)
+		}
+	}
+}
+
+// maxFeedRoots bounds the trees remembered per lister.
+const maxFeedRoots = 16
+
+// addPathFeed remembers the trees a lister (find, ls, grep -l) prints the
+// paths of: its path operands, or where it runs.
+func (x *callCtx) addPathFeed(view *cmdView) {
+	cmd := view.cmd
+	var roots []string
+	bases := x.workDirs(view)
+	for _, i := range view.av.pos {
+		w := &cmd.Args[i]
+		switch {
+		case !w.Static || !w.Anchored || w.Glob:
+			roots = append(roots, "") // unknown
+		case filepath.IsAbs(w.Value):
+			roots = append(roots, filepath.Clean(w.Value))
+		default:
+			if len(bases) == 0 {
+				roots = append(roots, "")
+			}
+			for _, b := range bases {
+				roots = append(roots, filepath.Join(b, w.Value))
+			}
+		}
+	}
+	if len(view.av.pos) == 0 {
+		roots = append(roots, bases...)
+		if len(bases) == 0 {
+			roots = append(roots, "")
+		}
+	}
+	if x.pathFeeds == nil {
+		x.pathFeeds = map[string][]string{}
+	}
+	have := x.pathFeeds[cmd.Name]
+	x.pathFeeds[cmd.Name] = append(have, roots[:min(len(roots), max(0, maxFeedRoots-len(have)))]...)
+}
+
+// fedPaths checks, for a command that takes paths at run time from a
+// lister (find ... | xargs cat, cat $(find ...)), the trees the lister
+// walked, in the roles the command gives its paths.
+func (x *callCtx) fedPaths(view *cmdView, roles []*shellRule, v *verdict) {
+	cmd := view.cmd
+	if len(x.pathFeeds) == 0 || !view.dynamic() {
+		return
+	}
+	var acc access
+	for _, sr := range roles {
+		if !sr.noPathArgs {
+			acc |= cmp.Or(sr.pathArgs, accRead)
+		}
+	}
+	if len(roles) == 0 {
+		acc = accRead
+	}
+	acc &^= accMention
+	if acc == 0 {
+		return
+	}
+	acc |= accTree
+	for _, f := range cmd.Feeds {
+		for _, root := range x.pathFeeds[f] {
+			w := shell.Word{Value: root, Text: root, Static: true, Anchored: true}
+			if root == "" {
+				w = shell.Word{Value: "*"}
+			}
+			x.checkPath(&w, nil, acc, v)
 		}
 	}
 }

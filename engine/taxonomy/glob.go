@@ -156,9 +156,10 @@ func tokens(s string, escapes bool) []int16 {
 // (an argument with glob characters or unknown parts, where * stands for
 // anything) matches a glob when some path matches both.
 type cpath struct {
-	s       string
-	pattern bool
-	segs    []seg
+	s        string
+	pattern  bool
+	computed bool // a pattern from a run-time value: * may hold / and ..
+	segs     []seg
 }
 
 func newCPath(s string, pattern bool) *cpath {

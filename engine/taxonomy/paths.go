@@ -102,19 +102,21 @@ func (x *callCtx) checkResolved(w *shell.Word, abs, via string, acc access, v *v
 		if names, ok := x.expandGlob(abs); ok {
 			if len(names) > 0 {
 				for _, n := range names {
-					x.checkAbs(n, via, false, acc, v)
+					x.checkAbs(n, via, false, false, acc, v)
 				}
 				return
 			}
 			pattern = false // no match: the shell passes the word as it is
 		}
 	}
-	x.checkAbs(abs, via, pattern, acc, v)
+	x.checkAbs(abs, via, pattern, !w.Static, acc, v)
 }
 
 // checkAbs classifies an absolute path (or pattern), and where it leads
-// through symbolic links on this machine.
-func (x *callCtx) checkAbs(abs, via string, pattern bool, acc access, v *verdict) {
+// through symbolic links on this machine. computed marks a pattern whose
+// unknown parts come from run-time values, which may hold / and .., so no
+// exception can contain it.
+func (x *callCtx) checkAbs(abs, via string, pattern, computed bool, acc access, v *verdict) {
 	if !pattern {
 		x.track(abs, acc)
 	}
@@ -122,12 +124,16 @@ func (x *callCtx) checkAbs(abs, via string, pattern bool, acc access, v *verdict
 	if via != "" {
 		shown = via + " -> " + abs
 	}
-	x.pathRules(newCPath(abs, pattern), x.locate(abs), acc, shown, v)
+	p := newCPath(abs, pattern)
+	p.computed = computed
+	x.pathRules(p, x.locate(abs), acc, shown, v)
 	if v.risk == Critical {
 		return // where it leads cannot make it riskier
 	}
 	if real := x.res.resolve(abs, pattern); real != "" && real != abs {
-		x.pathRules(newCPath(real, pattern), x.locate(real), acc, shown+" -> "+real, v)
+		rp := newCPath(real, pattern)
+		rp.computed = computed
+		x.pathRules(rp, x.locate(real), acc, shown+" -> "+real, v)
 	}
 }
 
@@ -231,6 +237,9 @@ func excepts(gs []*glob, p *cpath) bool {
 	if !p.pattern {
 		return anyGlob(gs, p, false, false)
 	}
+	if p.computed {
+		return false // /tmp/$X may be /tmp/../home
+	}
 	for _, g := range gs {
 		if g.contains(p) {
 			return true
@@ -243,7 +252,7 @@ func excepts(gs []*glob, p *cpath) bool {
 // too: a glob ending in ** that matches p matches all of p's descendants.
 func coversTree(gs []*glob, p *cpath) bool {
 	for _, g := range gs {
-		if n := len(g.segs); n > 0 && g.segs[n-1].deep && (p.pattern && g.contains(p) || !p.pattern && g.match(p)) {
+		if n := len(g.segs); n > 0 && g.segs[n-1].deep && (p.pattern && !p.computed && g.contains(p) || !p.pattern && g.match(p)) {
 			return true
 		}
 	}

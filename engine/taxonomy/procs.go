@@ -40,6 +40,10 @@ type progInfo struct {
 	// resolved through them.
 	links bool
 	procs *procSpec
+	// listsPaths: the program prints paths found under its operands (find,
+	// ls, grep -l): a command it feeds that takes its arguments at run
+	// time (xargs cat) uses those trees.
+	listsPaths bool
 }
 
 // procSpec says how a program names the processes it signals or traces.

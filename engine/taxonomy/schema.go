@@ -390,7 +390,7 @@ func (b *builder) embed(n ast.Node) (shell.Embed, error) {
 }
 
 // programSpecs reads programs: name: {value_flags, dir_flags, links,
-// processes}.
+// processes, lists_paths}.
 func (b *builder) programSpecs(n ast.Node) error {
 	return b.eachProgram(n, "programs", func(names []string, n ast.Node) error {
 		entries, err := b.d.mapping(n, "a program")
@@ -413,8 +413,10 @@ func (b *builder) programSpecs(n ast.Node) error {
 				info.links, err = b.d.boolean(e.val, e.key)
 			case "processes":
 				info.procs, err = b.procSpec(e.val)
+			case "lists_paths":
+				info.listsPaths, err = b.d.boolean(e.val, e.key)
 			default:
-				err = b.d.unknownKey(e, "a program (want value_flags, dir_flags, links, processes)")
+				err = b.d.unknownKey(e, "a program (want value_flags, dir_flags, links, processes, lists_paths)")
 			}
 			if err != nil {
 				return err
@@ -426,7 +428,7 @@ func (b *builder) programSpecs(n ast.Node) error {
 			if info.procs != nil {
 				b.addValueFlags(name, info.procs.pidFlags)
 			}
-			if info.dirFlags != nil || info.links || info.procs != nil {
+			if info.dirFlags != nil || info.links || info.procs != nil || info.listsPaths {
 				b.t.progInfo[name] = info
 			}
 		}

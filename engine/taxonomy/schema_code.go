@@ -2,6 +2,7 @@ package taxonomy
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -188,13 +189,16 @@ func (b *builder) codeVars(n ast.Node) error {
 	return nil
 }
 
-// finishSpec gives the analyser what it needs of the programs section:
-// each program's value options and code arguments.
+// finishSpec gives the analyser what it needs of the programs section
+// (each program's value options and code arguments), and gathers the long
+// options the file names for each program, so that abbreviations of them
+// are recognised.
 func (b *builder) finishSpec() {
+	b.collectLongs()
 	spec := &b.t.spec
 	spec.Programs = map[string]shell.Program{}
 	for name, flags := range b.t.programs {
-		p := shell.Program{Code: b.code[name]}
+		p := shell.Program{Code: b.code[name], Longs: b.t.longs[name]}
 		for f := range flags {
 			p.ValueFlags = append(p.ValueFlags, f)
 		}
@@ -202,7 +206,66 @@ func (b *builder) finishSpec() {
 	}
 	for name, code := range b.code {
 		if _, ok := spec.Programs[name]; !ok {
-			spec.Programs[name] = shell.Program{Code: code}
+			spec.Programs[name] = shell.Program{Code: code, Longs: b.t.longs[name]}
 		}
+	}
+}
+
+// collectLongs records, per program, every long option the taxonomy names
+// for it: value options, rule conditions and roles, code arguments.
+func (b *builder) collectLongs() {
+	sets := map[string]map[string]bool{}
+	add := func(prog string, flags ...string) {
+		for _, f := range flags {
+			if strings.HasPrefix(f, "--") && len(f) > 2 {
+				if sets[prog] == nil {
+					sets[prog] = map[string]bool{}
+				}
+				sets[prog][f] = true
+			}
+		}
+	}
+	for prog, flags := range b.t.programs {
+		for f := range flags {
+			add(prog, f)
+		}
+	}
+	for prog, info := range b.t.progInfo {
+		add(prog, info.dirFlags...)
+		if ps := info.procs; ps != nil {
+			add(prog, ps.pidFlags...)
+			add(prog, ps.fullFlags...)
+			add(prog, ps.exactFlags...)
+			add(prog, ps.icaseFlags...)
+			add(prog, ps.regexFlags...)
+		}
+	}
+	for prog, code := range b.code {
+		for _, ca := range code {
+			add(prog, ca.Flags...)
+		}
+	}
+	for prog, rules := range b.t.byProgram {
+		for _, r := range rules {
+			sr := r.shell
+			add(prog, sr.flags...)
+			add(prog, sr.noFlags...)
+			add(prog, sr.mounts...)
+			for _, fc := range sr.flagValues {
+				add(prog, fc.flag)
+			}
+			for f := range sr.pathFlags {
+				add(prog, f)
+			}
+		}
+	}
+	b.t.longs = make(map[string][]string, len(sets))
+	for prog, set := range sets {
+		list := make([]string, 0, len(set))
+		for f := range set {
+			list = append(list, f)
+		}
+		slices.Sort(list)
+		b.t.longs[prog] = list
 	}
 }

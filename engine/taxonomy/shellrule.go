@@ -1,6 +1,7 @@
 package taxonomy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -232,7 +233,10 @@ type argv struct {
 
 // parseArgv splits args getopt-style (options may follow operands; --
 // ends them), using the options the program is known to take a value for.
-func parseArgv(args []shell.Word, valueFlags map[string]bool) argv {
+// An abbreviated long option (--to-com for --to-command, which getopt_long
+// and git accept) is read as the one option in longs it starts, when there
+// is exactly one.
+func parseArgv(args []shell.Word, valueFlags map[string]bool, longs []string) argv {
 	var av argv
 	after := false
 	for i := 0; i < len(args); i++ {
@@ -251,6 +255,7 @@ func parseArgv(args []shell.Word, valueFlags map[string]bool) argv {
 		}
 		if strings.HasPrefix(v, "--") {
 			name, val, eq := strings.Cut(v, "=")
+			name = expandLong(name, valueFlags, longs)
 			occ := flagOcc{name: name}
 			if eq {
 				vw := *w
@@ -300,6 +305,26 @@ func parseArgv(args []shell.Word, valueFlags map[string]bool) argv {
 		}
 	}
 	return av
+}
+
+// minAbbrev is the shortest abbreviation of a long option taken as one:
+// "--" and two letters.
+const minAbbrev = 4
+
+// expandLong returns the long option an abbreviation stands for: itself
+// when it is known, else the one known option it starts, else itself.
+func expandLong(name string, valueFlags map[string]bool, longs []string) string {
+	if len(name) < minAbbrev || valueFlags[name] {
+		return name
+	}
+	i, found := slices.BinarySearch(longs, name)
+	if found {
+		return name
+	}
+	if i < len(longs) && strings.HasPrefix(longs[i], name) && (i+1 == len(longs) || !strings.HasPrefix(longs[i+1], name)) {
+		return longs[i]
+	}
+	return name
 }
 
 func (av *argv) has(flag string) bool {

@@ -95,6 +95,7 @@ type Taxonomy struct {
 	parsers  *shell.Parsers             // reusable parsers; results never depend on it
 	programs map[string]map[string]bool // options that take a value, per program
 	progInfo map[string]*progInfo       // what else the programs section says
+	longs    map[string][]string        // long options named anywhere, per program, sorted
 
 	byProgram   map[string][]*rule
 	scriptRules []*rule
