@@ -61,9 +61,9 @@ func TestClaudeParse(t *testing.T) {
 			func(c *wire.ToolCall) {
 				c.MCPServer, c.MCPTool, c.Paths = "filesystem", "move_file", []string{"/tmp/evil.json", "/home/u/.claude/settings.json"}
 			}},
-		{"mcp argument that looks like a path", "mcp__repo__archive", `{"repo_path":"/home/u/proj","out":"~/.ssh/x","note":"/a\nb","url":"//cdn"}`, wire.KindMCP,
+		{"mcp argument that looks like a path", "mcp__repo__archive", `{"repo_path":"/home/u/proj","out":"~/.ssh/x","note":"/a\nb","url":"//cdn","uri":"file:///home/u/.aws/credentials","rel":"../../.ssh/id_rsa","word":"hello"}`, wire.KindMCP,
 			func(c *wire.ToolCall) {
-				c.MCPServer, c.MCPTool, c.Paths, c.URL = "repo", "archive", []string{"/home/u/proj", "~/.ssh/x"}, "//cdn"
+				c.MCPServer, c.MCPTool, c.Paths, c.URL = "repo", "archive", []string{"/home/u/proj", "~/.ssh/x", "../../.ssh/id_rsa", "/home/u/.aws/credentials"}, "//cdn"
 			}},
 		{"unknown tool", "TodoWrite", `{"todos":[]}`, wire.KindOther, nil},
 		{"agent risk claim is recorded", "Bash", `{"command":"rm -rf build","risk":" low "}`, wire.KindShell,

@@ -151,13 +151,21 @@ func pathListKeys() []string {
 	return []string{"paths", "file_paths", "filePaths", "files", "sources", "directories", "roots"}
 }
 
-// looksLikePath reports a string an MCP tool is likely to take as a local
-// path: absolute or under the home directory, on one line.
-func looksLikePath(s string) bool {
+// pathLike returns the local path a string an MCP tool takes is likely to
+// name: absolute, under the home directory, relative with ./ or ../, or a
+// file:// URL; on one line.
+func pathLike(s string) (string, bool) {
 	if len(s) < 2 || len(s) > maxPathLen || strings.ContainsAny(s, "\n\r\x00") {
-		return false
+		return "", false
 	}
-	return s[0] == '/' && s[1] != '/' || strings.HasPrefix(s, "~/")
+	if rest, ok := strings.CutPrefix(s, "file://"); ok {
+		s = "/" + strings.TrimLeft(rest, "/")
+	}
+	if s[0] == '/' && (len(s) == 1 || s[1] != '/') || strings.HasPrefix(s, "~/") ||
+		strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") {
+		return s, true
+	}
+	return "", false
 }
 
 // extract fills Command, Paths, URL, Pattern and RiskHint from a tool's input
@@ -240,8 +248,8 @@ func appendPathLike(paths []string, in fields) []string {
 			break
 		}
 		for _, v := range in.strs(k) {
-			if looksLikePath(v) {
-				paths = appendPath(paths, v)
+			if p, ok := pathLike(v); ok {
+				paths = appendPath(paths, p)
 			}
 		}
 	}
