@@ -135,3 +135,41 @@ func TestCodeVarsExported(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultParam checks ${X:-word} and ${X-word} with X known, and that
+// an unknown X or a substitution in the word stays unknown.
+func TestDefaultParam(t *testing.T) {
+	opts := Options{Spec: testSpec, Home: "/home/u", CWD: "/home/u/p", Vars: map[string]string{"TMPDIR": "", "T2": "/tmp/t"}}
+	for src, want := range map[string]struct {
+		value  string
+		static bool
+	}{
+		"x ${TMPDIR:-/tmp}/a":      {"/tmp/a", true},
+		"x ${TMPDIR-/tmp}/a":       {"/tmp/a", true},
+		"x ${T2:-/tmp}/a":          {"/tmp/t/a", true},
+		"x ${T2:-$(rm -rf /)}/a":   {"/tmp/t/a", true},
+		"x ${TMPDIR:-$(echo /)}/a": {"*/a", false},
+		"x ${NOPE:-/tmp}/a":        {"*/a", false},
+		"Y=; x ${Y:-/d}":           {"/d", true},
+		"x ${TMPDIR:+/tmp}/a":      {"*/a", false},
+	} {
+		an := Analyze(src, opts)
+		c := find(an, "x")
+		if c == nil || c.Args[0].Value != want.value || c.Args[0].Static != want.static {
+			t.Errorf("%q: %+v, want %q static %v", src, c, want.value, want.static)
+		}
+	}
+	// The substitution in a default is walked once, known or not.
+	for _, src := range []string{"x ${T2:-$(rm -rf /)}", "x ${TMPDIR:-$(rm -rf /)}"} {
+		an := Analyze(src, opts)
+		n := 0
+		for _, c := range an.Commands {
+			if c.Name == "rm" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%q: rm walked %d times", src, n)
+		}
+	}
+}

@@ -105,7 +105,8 @@ func (b *builder) procSpec(n ast.Node) (*procSpec, error) {
 // procResult is what a command's process operands resolve to.
 type procResult struct {
 	ony   bool     // it reaches one of Ony's processes (or may: see unresolvable patterns)
-	shown []string // the processes, for the target
+	onys  []string // Ony's processes it reaches, for the target
+	shown []string // the others, and what could not be resolved
 }
 
 // maxShownProcs bounds the processes named in a target.
@@ -237,8 +238,7 @@ func (r *procResult) add(p Process) {
 		s = strconv.Itoa(p.PID) + " " + p.Name
 	}
 	if p.Ony {
-		// Ony's own processes are named first.
-		r.shown = append([]string{s}, r.shown...)
+		r.onys = append(r.onys, s) // named first
 		return
 	}
 	r.shown = append(r.shown, s)
@@ -246,7 +246,7 @@ func (r *procResult) add(p Process) {
 
 // text renders the processes for a target.
 func (r *procResult) text() string {
-	shown := r.shown
+	shown := append(r.onys[:len(r.onys):len(r.onys)], r.shown...)
 	more := ""
 	if len(shown) > maxShownProcs {
 		more = " and " + strconv.Itoa(len(shown)-maxShownProcs) + " more"
