@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ony-dev/ony-tui/engine/shell"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
 
@@ -72,4 +73,56 @@ func BenchmarkClassifyHostile(b *testing.B) {
 			b.Fatalf("hostile input classified %s", got.Risk)
 		}
 	}
+}
+
+// linearScript is a realistic long script of about 70 simple commands
+// (about 1.5 KB), exercising the analyses issue 11 added (cd and extraction,
+// links, options and variables whose value is code, listers feeding
+// xargs, process names).
+func linearScript() (string, int) {
+	parts := []string{
+		"cd build", "tar -xzf ../dist.tgz -C out", "ls -la out", "grep -rn TODO ../src", "cd ..",
+		"ln -s ../shared vendor/shared", "cat vendor/shared/README.md", "find . -name '*.go' | xargs grep -l Foo",
+		"GIT_EDITOR=true git commit -a -m wip", "git status", "go test ./pkg/... -run TestX", "tail -20 log.txt",
+		"unzip -o assets.zip -d public", "PATH=$PATH:./node_modules/.bin npm test", "kill 4242", "echo done",
+	}
+	var sb strings.Builder
+	n := 0
+	for n < 70 {
+		for _, p := range parts {
+			if n > 0 {
+				sb.WriteString(" && ")
+			}
+			sb.WriteString(p)
+			n += strings.Count(p, "|") + 1
+		}
+	}
+	return sb.String(), n
+}
+
+// BenchmarkClassifyLinear reports the cost of one simple command within a
+// long script against a one-command call measured in the same run: the
+// per-command cost must not exceed the one-command cost.
+func BenchmarkClassifyLinear(b *testing.B) {
+	tx := defaultTaxonomy(b)
+	src, _ := linearScript()
+	cmds := len(shell.Analyze(src, shell.Options{Spec: &tx.spec, Home: testHome, CWD: testProject}).Commands)
+	long, one := shellCall(src), shellCall("git status")
+	var tLong, tOne time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		tx.Classify(one)
+		mid := time.Now()
+		tx.Classify(long)
+		tLong += time.Since(mid)
+		tOne += mid.Sub(start)
+	}
+	perCmd := float64(tLong.Nanoseconds()) / float64(b.N) / float64(cmds)
+	single := float64(tOne.Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perCmd, "ns/script-cmd")
+	b.ReportMetric(single, "ns/one-cmd-call")
+	b.ReportMetric(perCmd/single, "ratio")
+	b.ReportMetric(float64(len(src)), "script-bytes")
+	b.ReportMetric(float64(cmds), "script-cmds")
 }

@@ -180,3 +180,20 @@ func TestBypassCases(t *testing.T) {
 	}
 	t.Logf("all         held %d/%d that must be held; everyday %d/%d pass; %d/%d exactly as specified", all.held, all.mustHold, all.passed, all.everyday, all.exact, all.rows)
 }
+
+// TestAuditTable checks the audit of every program the taxonomy rates low
+// or medium (testdata/audit.tsv, summarised in docs/TAXONOMY.md).
+func TestAuditTable(t *testing.T) {
+	envs := newCaseEnvs(t)
+	rows := readCaseTable(t, "audit.tsv")
+	programs := map[string]bool{}
+	for _, r := range rows {
+		programs[r.section] = true
+		got := envs.classify(t, r)
+		if got.Risk != r.risk || r.action != "-" && got.Action != r.action {
+			t.Errorf("audit.tsv:%d [%s] %q\n\tgot  %s %s target %q by %s\n\twant %s %s",
+				r.line, r.section, r.callSrc, got.Risk, got.Action, got.Target, got.Matcher, r.risk, r.action)
+		}
+	}
+	t.Logf("%d audit rows over %d programs", len(rows), len(programs))
+}

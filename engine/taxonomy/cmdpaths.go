@@ -109,6 +109,16 @@ func (x *callCtx) commandPaths(view *cmdView, roles []*shellRule, v *verdict) {
 		}
 	}
 	x.mountPaths(view, roles, v)
+	for _, sr := range roles {
+		for _, suf := range sr.stripSuffix {
+			for _, i := range view.av.pos {
+				if w := cmd.Args[i]; len(w.Value) > len(suf) && strings.HasSuffix(w.Value, suf) {
+					w.Value = strings.TrimSuffix(w.Value, suf)
+					x.checkPath(&w, base, accWrite, v)
+				}
+			}
+		}
+	}
 	x.fedPaths(view, roles, v)
 	for i := range cmd.Redirs {
 		acc := accWrite

@@ -118,6 +118,7 @@ type shellRule struct {
 	cwd                      access            // role of the directory it works in (tar -x: write)
 	procOny                  bool              // processes: ony
 	mounts                   []string          // options that bind-mount a host path (docker -v HOST:CTR)
+	stripSuffix              []string          // the operand without this suffix is written too (gunzip x.gz writes x)
 }
 
 type flagCond struct {
