@@ -109,6 +109,7 @@ func (x *callCtx) commandPaths(view *cmdView, roles []*shellRule, v *verdict) {
 		}
 	}
 	x.mountPaths(view, roles, v)
+	x.copyTargets(view, roles, base, v)
 	for _, sr := range roles {
 		for _, suf := range sr.stripSuffix {
 			for _, i := range view.av.pos {
@@ -281,6 +282,52 @@ func (x *callCtx) fedPaths(view *cmdView, roles []*shellRule, v *verdict) {
 				w = shell.Word{Value: "*"}
 			}
 			x.checkPath(&w, nil, acc, v)
+		}
+	}
+}
+
+// copyTargets checks, for a copy whose destination may be a directory (cp
+// a b dir/, cp -t dir a), where each source lands: dir/base(source).
+func (x *callCtx) copyTargets(view *cmdView, roles []*shellRule, base []string, v *verdict) {
+	acc := access(0)
+	for _, sr := range roles {
+		if sr.copies {
+			acc |= accWrite
+			if sr.recursive {
+				acc |= accTree
+			}
+		}
+	}
+	if acc == 0 {
+		return
+	}
+	cmd, av := view.cmd, &view.av
+	var dests []*shell.Word
+	srcs := av.pos
+	for _, f := range av.flags {
+		if f.value != nil && (f.name == "-t" || f.name == "--target-directory") {
+			dests = append(dests, f.value)
+		}
+	}
+	if dests == nil {
+		if len(srcs) < 2 {
+			return
+		}
+		dests = append(dests, &cmd.Args[srcs[len(srcs)-1]])
+		srcs = srcs[:len(srcs)-1]
+	}
+	for _, d := range dests {
+		for _, i := range srcs {
+			src := &cmd.Args[i]
+			name := filepath.Base(strings.TrimRight(src.Value, "/"))
+			if name == "." || name == "/" || name == "" {
+				continue // cp -r dir/. dest: the contents, checked as the tree
+			}
+			w := *d
+			w.Value = filepath.Join(d.Value, name)
+			w.Static = d.Static && src.Static
+			w.Glob = d.Glob || src.Glob
+			x.checkPath(&w, base, acc, v)
 		}
 	}
 }

@@ -123,7 +123,7 @@ func TestWritesAndRuns(t *testing.T) {
 	for cmd, want := range map[string][2][]string{
 		"python3 x.py":                     {nil, {p("x.py")}},
 		"echo 'print(1)' > x.py && ./x.py": {{p("x.py")}, {p("x.py")}},
-		"cp a.sh b.sh && bash b.sh":        {{p("b.sh")}, {p("b.sh")}},
+		"cp a.sh b.sh && bash b.sh":        {{p("b.sh"), p("b.sh/a.sh")}, {p("b.sh")}},
 		"cat x.py":                         {nil, nil},
 		"LD_LIBRARY_PATH=./lib ./app":      {nil, {p("lib"), p("app")}},
 		"tee out/$NAME.txt < in":           {nil, nil},

@@ -119,6 +119,7 @@ type shellRule struct {
 	procOny                  bool              // processes: ony
 	mounts                   []string          // options that bind-mount a host path (docker -v HOST:CTR)
 	stripSuffix              []string          // the operand without this suffix is written too (gunzip x.gz writes x)
+	copies                   bool              // the sources land inside the destination directory (cp a b dir/)
 }
 
 type flagCond struct {

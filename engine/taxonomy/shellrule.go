@@ -28,7 +28,7 @@ func stdinNamed(name string) (shell.StdinKind, bool) {
 
 const shellKeys = "program, script, bare, function, subcommand, flags, no_flags, flag_values, args, no_args, " +
 	"min_args, max_args, contains, inline_code, dynamic, fed_by, stdin, assigns, vars, wrapped_by, " +
-	"in_substitution, processes, path_args, last_arg, path_flags, path_operands, recursive, cwd, mounts, strip_suffix"
+	"in_substitution, processes, path_args, last_arg, path_flags, path_operands, recursive, cwd, mounts, strip_suffix, copies"
 
 // shellRule reads a shell matcher and files the rule under the programs it
 // names (or as a global rule when it names none).
@@ -122,6 +122,9 @@ func (b *builder) shellRule(r *rule, n ast.Node) error {
 			}
 		case "mounts":
 			sr.mounts, err = b.flagList(e.val, e.key)
+		case "copies":
+			flag(e, &sr.copies)
+			err = boolErr
 		case "strip_suffix":
 			var ss []str
 			ss, err = b.d.strs(e.val, e.key)
