@@ -13,8 +13,11 @@ import (
 // idPrefix separates host identities from every other hash Ony computes.
 const idPrefix = "ony/host/v1\x00"
 
-// machineIDFiles are where the machine id lives (systemd, then D-Bus).
-var machineIDFiles = [...]string{"/etc/machine-id", "/var/lib/dbus/machine-id"}
+// Where the machine id lives: systemd's file, then D-Bus's.
+const (
+	machineIDFile     = "/etc/machine-id"
+	dbusMachineIDFile = "/var/lib/dbus/machine-id"
+)
 
 // ID returns this host's identity: the hex SHA-256 of a domain prefix, the
 // machine id and the host name. Two processes on one machine (and in one
@@ -23,7 +26,7 @@ var machineIDFiles = [...]string{"/etc/machine-id", "/var/lib/dbus/machine-id"}
 // id nor the host name can be read: such a host is unknown.
 func ID() string {
 	var mid []byte
-	for _, f := range machineIDFiles {
+	for _, f := range [...]string{machineIDFile, dbusMachineIDFile} {
 		if b, err := os.ReadFile(f); err == nil && len(bytes.TrimSpace(b)) > 0 {
 			mid = bytes.TrimSpace(b)
 			break

@@ -101,18 +101,28 @@ func linearScript() (string, int) {
 }
 
 // BenchmarkClassifyLinear reports the cost of one simple command within a
-// long script against a one-command call measured in the same run: the
-// per-command cost must not exceed the one-command cost.
+// long script against a one-command call measured in the same run (the
+// corpus's one-command calls in turn): the per-command cost must not
+// exceed the one-command cost.
 func BenchmarkClassifyLinear(b *testing.B) {
 	tx := defaultTaxonomy(b)
 	src, _ := linearScript()
-	cmds := len(shell.Analyze(src, shell.Options{Spec: &tx.spec, Home: testHome, CWD: testProject}).Commands)
-	long, one := shellCall(src), shellCall("git status")
+	count := func(s string) int {
+		return len(shell.Analyze(s, shell.Options{Spec: &tx.spec, Home: testHome, CWD: testProject}).Commands)
+	}
+	cmds := count(src)
+	long := shellCall(src)
+	var ones []*wire.ToolCall
+	for _, c := range readCorpus(b) {
+		if count(c.command) == 1 {
+			ones = append(ones, shellCall(c.command))
+		}
+	}
 	var tLong, tOne time.Duration
 	b.ReportAllocs()
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		tx.Classify(one)
+		tx.Classify(ones[i%len(ones)])
 		mid := time.Now()
 		tx.Classify(long)
 		tLong += time.Since(mid)
