@@ -128,6 +128,7 @@ func TestCodeVarsExported(t *testing.T) {
 		"read -r GIT_EDITOR; export GIT_EDITOR":           {"read -r GIT_EDITOR", "export GIT_EDITOR !"},
 		"export $(cat vars)":                              {"cat vars", "export * !"},
 		"export FOO":                                      {"export FOO"},
+		"export PATH GIT_EDITOR":                          {"export PATH GIT_EDITOR"},
 		"export -n X":                                     {"export -n X"},
 	} {
 		if got := names(analyzeCode(src)); !slices.Equal(got, want) {

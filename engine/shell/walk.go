@@ -343,13 +343,15 @@ func (a *analyzer) decl(st *syntax.Stmt, d *syntax.DeclClause, sc *scope, c wctx
 				name := as.Name.Value
 				cmd.Args = append(cmd.Args, Word{Text: name, Value: name, Static: true, Anchored: true})
 				if _, code := a.spec.codeVar(name); code {
-					// export GIT_EDITOR: whatever it holds now reaches
-					// what runs later.
-					v, known := a.lookup(sc, name)
-					if !known || !v.Static {
-						v = Word{Value: "*"}
+					// export GIT_EDITOR after this command set or read
+					// it: that value reaches what runs later. A value
+					// it never set is the environment's, already there.
+					if v, set := sc.get(name); set {
+						if !v.Static {
+							v = Word{Value: "*"}
+						}
+						cmd.Assigns = append(cmd.Assigns, Assign{Name: name, Value: v})
 					}
-					cmd.Assigns = append(cmd.Assigns, Assign{Name: name, Value: v})
 				}
 			} else if as.Value != nil {
 				w := a.word(as.Value, sc, c)
