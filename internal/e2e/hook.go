@@ -9,13 +9,16 @@ import (
 	"time"
 )
 
+// Project is the agent's project directory in the hooks Hook runs.
+const Project = "/work/proj"
+
 // Hook runs `ony-tui hook <harness> --home home [args...]` as a harness
 // does: the payload on stdin, no terminal, the harness's environment
 // (Copilot's camelCase payload names no event, so its entry sets
 // ONY_HOOK_EVENT, as `ony-tui install copilot` writes).
 func Hook(t testing.TB, bin, home, harness, stdin string, args ...string) Result {
 	t.Helper()
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "CLAUDE_PROJECT_DIR=/work/proj"}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "CLAUDE_PROJECT_DIR=" + Project}
 	if harness == "copilot" {
 		env = append(env, "ONY_HOOK_EVENT=preToolUse")
 	}
@@ -24,10 +27,11 @@ func Hook(t testing.TB, bin, home, harness, stdin string, args ...string) Result
 
 // HookAsync runs a Claude Code PreToolUse hook for a Bash command in the
 // background and delivers its result, as Claude Code would while the
-// console decides.
+// console decides. The agent works in its project (CLAUDE_PROJECT_DIR of
+// Hook), not in the test's home under /tmp, where deleting is everyday work.
 func HookAsync(t testing.TB, bin, home, command string) <-chan Result {
 	ch := make(chan Result, 1)
-	in := ClaudeBash(home, command)
+	in := ClaudeBash(Project, command)
 	go func() { ch <- Hook(t, bin, home, "claude", in) }()
 	return ch
 }

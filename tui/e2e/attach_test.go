@@ -82,7 +82,8 @@ func TestTwoConsolesAnswerOnce(t *testing.T) {
 	if r := e2e.Wait(t, ch, 30*time.Second); !e2e.Allowed(r) {
 		t.Fatalf("approved: %+v", r)
 	}
-	if n := verdictsFor(t, home, "./dist"); n != 1 {
+	// The ledger's target is where the delete lands: the project's dist.
+	if n := verdictsFor(t, home, e2e.Project+"/dist"); n != 1 {
 		t.Fatalf("%d verdicts recorded for one request", n)
 	}
 	// One console answers; the other shows who did.
