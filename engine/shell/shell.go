@@ -29,6 +29,10 @@ const (
 	// maxSteps bounds the total work of one analysis (statements and words
 	// visited, including nested code), so hostile input stays linear.
 	maxSteps = 200_000
+	// maxBracketDepth bounds how deeply ( and { nest in the raw text. The
+	// parser recurses once per level, so deeper input is refused before it
+	// is parsed: it could never pass the nesting limit anyway.
+	maxBracketDepth = 512
 )
 
 // Spec says how the analyser sees through programs.
@@ -272,6 +276,10 @@ func Analyze(src string, opts Options) Analysis {
 		a.problem("", "empty command")
 		return a.out
 	}
+	if bracketDepth(src) > maxBracketDepth {
+		a.problem(clip(src), fmt.Sprintf("brackets nest more than %d levels deep", maxBracketDepth))
+		return a.out
+	}
 	a.parser = opts.Parsers.get()
 	defer opts.Parsers.put(a.parser)
 	sc := &scope{}
@@ -397,6 +405,22 @@ func clip(s string) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// bracketDepth returns the deepest nesting of ( and { in src, quotes not
+// considered (an over-estimate is refused, never let through).
+func bracketDepth(src string) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '(', '{':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', '}':
+			depth = max(0, depth-1)
+		}
+	}
+	return deepest
 }
 
 // cleanAbs returns the cleaned path if it is absolute, else "".

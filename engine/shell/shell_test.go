@@ -267,6 +267,7 @@ func TestProblems(t *testing.T) {
 		{"", "empty command"},
 		{strings.Repeat("( ", 40) + "a" + strings.Repeat(" )", 40), "nesting deeper than 32 levels"},
 		{strings.Repeat("a;", 5000), "too complex"},
+		{strings.Repeat("{ ", 600) + "a" + strings.Repeat("; }", 600), "brackets nest more than 512 levels deep"},
 		{strings.Repeat("a", 70000), "more than the 65536 analysed"},
 		{"x='$(rm -rf /)'; echo $((x))", "arithmetic evaluates code held in variable x"},
 	}
@@ -298,24 +299,38 @@ func TestProblems(t *testing.T) {
 }
 
 // TestLinear checks that hostile input stays cheap: the depth and size
-// limits stop it without a deep walk.
+// limits stop it without a deep walk. Each input of at most 64 KiB is timed
+// against a plain command of the same size analysed in the same run, so a
+// busy machine (or the race detector) slows both alike: a quadratic walk is
+// hundreds of times the baseline, a linear one a few times (eval, which
+// re-reads its code per level, about 20).
 func TestLinear(t *testing.T) {
+	timed := func(src string) time.Duration {
+		start := time.Now()
+		analyze(src)
+		return time.Since(start)
+	}
+	baseline := timed("echo " + strings.Repeat("abc ", (DefaultMaxBytes-5)/4))
 	for _, src := range []string{
 		strings.Repeat("$(", 30000) + strings.Repeat(")", 30000),
 		strings.Repeat("{ ", 20000) + strings.Repeat("}", 20000),
 		strings.Repeat("a|", 30000) + "a",
+		strings.Repeat("a && ", 13000) + "a",
+		strings.Repeat("a || ", 13000) + "a",
 		strings.Repeat("eval ", 10000) + "a",
 		strings.Repeat("${x:-", 10000) + strings.Repeat("}", 10000),
+		strings.Repeat("(", 500) + "a" + strings.Repeat(")", 500),
 	} {
-		start := time.Now()
-		an := analyze(src[:min(len(src), DefaultMaxBytes)])
+		src = src[:min(len(src), DefaultMaxBytes)]
+		an := analyze(src)
 		if len(an.Problems) == 0 && len(an.Commands) > DefaultMaxCommands {
 			t.Errorf("no limit hit for %.20q", src)
 		}
-		// Generous: a quadratic walk takes minutes here, a linear one
-		// well under a second even on a busy machine.
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("%.12q took %v", src, d)
+		// eval re-reads what follows it once per level, up to the 32
+		// levels allowed: about 20 times the baseline. Quadratic is far
+		// beyond.
+		if d := timed(src); d > 60*baseline+50*time.Millisecond {
+			t.Errorf("%.12q took %v, %.0f times a plain command of the same size (%v)", src, d, float64(d)/float64(baseline), baseline)
 		}
 	}
 }

@@ -124,32 +124,10 @@ func (a *analyzer) compound(st *syntax.Stmt, sc *scope, c wctx) {
 	switch cmd := st.Cmd.(type) {
 	case *syntax.BinaryCmd:
 		if cmd.Op == syntax.Pipe || cmd.Op == syntax.PipeAll {
-			start := len(a.out.Commands)
-			a.stmt(cmd.X, sc.clone(), c)
-			if a.over {
-				return
-			}
-			cy := c
-			cy.feeds = appendNames(c.feeds, a.names(start))
-			cy.stdin, cy.input = StdinPipe, nil
-			a.stmt(cmd.Y, sc.clone(), cy)
-			return
+			a.pipeline(st, sc, c)
+		} else {
+			a.andOr(st, sc, c)
 		}
-		if cmd.Op == syntax.AndStmt {
-			// Y runs only after X succeeded: it sees X's changes, and so
-			// does whatever follows a chain of && (cd x && make && ls).
-			a.stmt(cmd.X, sc, c)
-			a.stmt(cmd.Y, sc, c)
-			return
-		}
-		// ||: Y runs after X failed, which may have been before or after
-		// X changed anything; and Y may not run at all.
-		before := sc.clone()
-		a.stmt(cmd.X, sc, c)
-		br := sc.clone()
-		br.merge(before)
-		a.stmt(cmd.Y, br, c)
-		sc.merge(br)
 		return
 	case *syntax.TimeClause:
 		if cmd.Stmt != nil {
@@ -226,6 +204,90 @@ func (a *analyzer) compound(st *syntax.Stmt, sc *scope, c wctx) {
 		}
 	default:
 		a.problem(clip(text(c.src, st)), fmt.Sprintf("unsupported shell construct %T", cmd))
+	}
+}
+
+// plainStmt reports a statement that only holds its command: no
+// redirection, negation or background, so a chain through it can be
+// walked as one list.
+func plainStmt(s *syntax.Stmt) bool {
+	return len(s.Redirs) == 0 && !s.Negated && !s.Background && !s.Coprocess
+}
+
+// pipeline walks a | b | c stage by stage, without recursing down the
+// parser's left-nested tree (a long pipeline stays linear). Each stage runs
+// in a subshell; what earlier stages run feeds the later ones.
+func (a *analyzer) pipeline(st *syntax.Stmt, sc *scope, c wctx) {
+	var stages []*syntax.Stmt
+	for s := st; ; {
+		b, ok := s.Cmd.(*syntax.BinaryCmd)
+		if !ok || b.Op != syntax.Pipe && b.Op != syntax.PipeAll || s != st && !plainStmt(s) {
+			stages = append(stages, s)
+			break
+		}
+		stages = append(stages, b.Y)
+		s = b.X
+	}
+	slices.Reverse(stages)
+	feeds := c.feeds
+	for i, s := range stages {
+		if a.over || !a.tick() {
+			return
+		}
+		cy := c
+		if i > 0 {
+			cy.feeds, cy.stdin, cy.input = feeds, StdinPipe, nil
+		}
+		start := len(a.out.Commands)
+		a.stmt(s, sc.clone(), cy)
+		if i < len(stages)-1 {
+			feeds = appendNames(feeds, a.names(start))
+		}
+	}
+}
+
+// andOr walks a chain of && and || left to right, without recursing down
+// the parser's tree. After &&, the next command sees what the chain changed
+// (cd x && make); after ||, it runs after a failure that may have come
+// before or after any change, and may not run at all, so what it changes is
+// merged as uncertain.
+func (a *analyzer) andOr(st *syntax.Stmt, sc *scope, c wctx) {
+	type link struct {
+		or bool
+		y  *syntax.Stmt
+	}
+	var links []link
+	s := st
+	for {
+		b, ok := s.Cmd.(*syntax.BinaryCmd)
+		if !ok || b.Op != syntax.AndStmt && b.Op != syntax.OrStmt || s != st && !plainStmt(s) {
+			break
+		}
+		links = append(links, link{or: b.Op == syntax.OrStmt, y: b.Y})
+		s = b.X
+	}
+	// Every || in the chain has the whole chain before it as its left
+	// side, which starts from this scope.
+	var start *scope
+	for _, l := range links {
+		if l.or {
+			start = sc.clone()
+			break
+		}
+	}
+	a.stmt(s, sc, c) // s is st's leftmost operand, never st itself
+	for i := len(links) - 1; i >= 0 && !a.over; i-- {
+		if !a.tick() {
+			return
+		}
+		if !links[i].or {
+			a.stmt(links[i].y, sc, c)
+			continue
+		}
+		br := sc.clone()
+		br.merge(start)
+		a.stmt(links[i].y, br, c)
+		sc.merge(br)
 	}
 }
 
