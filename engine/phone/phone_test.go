@@ -39,7 +39,7 @@ func TestPhoneApprovesWithThePhoneDevice(t *testing.T) {
 		t.Fatalf("prompts %+v", ps)
 	}
 	for _, want := range []string{"1 request waiting", "Claude Code", "session 3 f 2 a", "delete a directory tree",
-		"Target: dot slash build", "High risk", "Waiting 1 second", "Press 1 to approve, 2 to deny"} {
+		"Target: slash tmp slash project slash build", "High risk", "Waiting 1 second", "Press 1 to approve, 2 to deny"} {
 		if !strings.Contains(ps[0].Text, want) {
 			t.Errorf("prompt %q lacks %q", ps[0].Text, want)
 		}
