@@ -29,6 +29,7 @@ type pending struct {
 	via       device.Kind  // who decided it, set before finish
 	by        string       // the deciding console's label
 	done      chan Outcome // buffered 1; written once by finish
+	touch     *touching    // set while a YubiKey signs an approval for it
 }
 
 // record is the audit entry of an event about p. Its target is the
@@ -75,13 +76,7 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 		}
 		seq = 0
 	}
-	now := e.now()
-	v := &verdict.Verdict{
-		RequestID: p.id, AgentSessionID: p.call.SessionID, Action: p.class.Action, Target: p.class.Target,
-		Risk: p.class.Risk.String(), Decision: dec, Reason: reason,
-		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(e.opts.Config.VerdictTTL)),
-		Nonce: p.nonce, RequestDigest: p.digest, Factors: factors, LedgerSeq: seq,
-	}
+	v := e.verdictFor(p, dec, reason, factors, seq)
 	if err := verdict.Sign(v, signer); err != nil {
 		e.problem("signing verdict for %s failed: %v", p.id, err)
 		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: err})
@@ -93,6 +88,17 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 		return
 	}
 	e.deliver(p, Outcome{RequestID: p.id, Decision: dec, Reason: reason, Verdict: b})
+}
+
+// verdictFor is the unsigned verdict for p, valid from now.
+func (e *Engine) verdictFor(p *pending, dec verdict.Decision, reason string, factors []string, seq uint64) *verdict.Verdict {
+	now := e.now()
+	return &verdict.Verdict{
+		RequestID: p.id, AgentSessionID: p.call.SessionID, Action: p.class.Action, Target: p.class.Target,
+		Risk: p.class.Risk.String(), Decision: dec, Reason: reason,
+		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(e.opts.Config.VerdictTTL)),
+		Nonce: p.nonce, RequestDigest: p.digest, Factors: factors, LedgerSeq: seq,
+	}
 }
 
 func (e *Engine) deliver(p *pending, o Outcome) {

@@ -16,8 +16,8 @@ var (
 	ErrNoService        = errors.New("the smart card service is not running: start pcscd (sudo systemctl start pcscd.socket), then try again")
 	ErrNoCard           = errors.New("no YubiKey is inserted: insert the enrolled key, then try again")
 	ErrCardBusy         = errors.New("the YubiKey is in use by another program (gpg's scdaemon, an ssh agent, ykman): let it finish or close it, then try again")
-	ErrTouchTimeout     = errors.New("the YubiKey was not touched in time: nothing was signed; try again and touch it while it blinks")
-	ErrCardRemoved      = errors.New("the YubiKey was removed while it was working: nothing was signed; insert it and try again")
+	ErrTouchTimeout     = errors.New("the YubiKey was not touched in time: try again, and touch it while it blinks")
+	ErrCardRemoved      = errors.New("the YubiKey was removed while it was working: insert it and try again")
 	ErrPINBlocked       = errors.New("the YubiKey's PIN is blocked: unblock it with the PUK (ykman piv access unblock-pin), then try again")
 	ErrPINRequired      = errors.New("this key needs the YubiKey's PIN")
 	ErrKeyMissing       = errors.New("the enrolled key is no longer on the YubiKey (its slot was reset or overwritten): enrol it again (ony-tui enroll yubikey)")
@@ -71,6 +71,14 @@ type cardError struct {
 
 func (e *cardError) Error() string   { return e.kind.Error() }
 func (e *cardError) Unwrap() []error { return []error{e.kind, e.cause} }
+
+// Cause is what pcscd or the card said, for the ledger.
+func (e *cardError) Cause() string {
+	if e.cause == nil {
+		return ""
+	}
+	return e.cause.Error()
+}
 
 // Cause returns what pcscd or the card said underneath err, or "" if err
 // carries nothing more. The ledger records it beside the message.
