@@ -140,6 +140,9 @@ func (k *Keys) signerFor(d device.Device, reader, pin string) (*Signer, error) {
 	return &Signer{k: k, dev: d, keyID: keyID, reader: reader, slot: slot, pub: pub, pp: pp, pin: pin}, nil
 }
 
+// PublicKey is the ECDSA P-256 public key a YubiKey device registered.
+func PublicKey(d device.Device) (*ecdsa.PublicKey, error) { return publicKey(d) }
+
 func publicKey(d device.Device) (*ecdsa.PublicKey, error) {
 	der, err := hex.DecodeString(d.PublicKey)
 	if err != nil {
