@@ -87,6 +87,23 @@ func parseAPDU(b []byte) (apdu, bool) {
 // handle answers one command APDU. gone closes if the card is pulled
 // while it works.
 func (c *Card) handle(raw []byte, gone <-chan struct{}) []byte {
+	resp := c.handleLocked(raw, gone)
+	if a, ok := parseAPDU(raw); ok && c.cfg.OnChange != nil && changes(a.ins) {
+		c.cfg.OnChange()
+	}
+	return resp
+}
+
+// changes reports whether an instruction can change what the card keeps.
+func changes(ins byte) bool {
+	switch ins {
+	case insGenerate, insImport, insPutData, insSetMgmtKey, insVerify:
+		return true
+	}
+	return false
+}
+
+func (c *Card) handleLocked(raw []byte, gone <-chan struct{}) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := parseAPDU(raw)

@@ -82,6 +82,10 @@ type Config struct {
 
 	// CA is the attestation root; nil makes a fresh one.
 	CA *CA
+	// OnChange, if set, is called (without locks held) after a command
+	// changed what the card keeps (a key generated or imported, data
+	// stored, the PIN's tries), so a caller can Save it.
+	OnChange func()
 
 	// Faults, for tests of a lying or broken card.
 

@@ -107,3 +107,23 @@ func TestPIVGoRoundTrip(t *testing.T) {
 		t.Fatal("bad signature")
 	}
 }
+
+func TestSaveRestoreKeepsKeysAndCA(t *testing.T) {
+	c, err := New(Config{Serial: 777})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := c.PutKey(0x9c, PINNever, TouchAlways)
+	c.SetPINRetries(2)
+	b, err := c.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Restore(b, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.SlotPublicKey(0x9c); !got.Equal(pub) || r.Serial() != 777 || r.PINRetries() != 2 || !r.CA().Cert.Equal(c.CA().Cert) {
+		t.Fatal("restored card differs")
+	}
+}
