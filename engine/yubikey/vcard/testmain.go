@@ -10,7 +10,10 @@ import (
 // starts a private pcscd, points this process's PC/SC clients at it (before
 // any of them runs), stores it in *p, runs the tests and stops it. When
 // pcscd cannot start, the binary fails with the reason; it never skips.
-func MainWithPCSCD(m *testing.M, p **PCSCD) int {
+func MainWithPCSCD(m *testing.M, p **PCSCD) int { return WithPCSCD(m.Run, p) }
+
+// WithPCSCD is MainWithPCSCD around any function that runs tests.
+func WithPCSCD(run func() int, p **PCSCD) int {
 	dir, err := os.MkdirTemp("", "ony-pcscd")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -28,7 +31,7 @@ func MainWithPCSCD(m *testing.M, p **PCSCD) int {
 		return 1
 	}
 	*p = d
-	code := m.Run()
+	code := run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "pcscd log (tail):\n%s\n", tail(d.Log(), 4000))
 	}
