@@ -218,10 +218,8 @@ func (h *Helper) call(ctx context.Context, req helperRequest) (helperResponse, e
 	if ctx.Err() != nil {
 		return helperResponse{}, wrap(ErrHung, fmt.Errorf("the piv helper was stopped after %s: %w", opTimeout, ctx.Err()))
 	}
-	var resp helperResponse
-	dec := json.NewDecoder(&out)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&resp); err != nil {
+	resp, err := decodeResponse(out.Bytes())
+	if err != nil {
 		msg := strings.TrimSpace(errb.String())
 		if runErr != nil {
 			msg = runErr.Error() + ": " + msg
@@ -229,6 +227,20 @@ func (h *Helper) call(ctx context.Context, req helperRequest) (helperResponse, e
 		return helperResponse{}, wrap(ErrCard, fmt.Errorf("the piv helper failed: %s", msg))
 	}
 	return resp, decodeError(resp.Err)
+}
+
+// decodeResponse reads a helper's answer strictly.
+func decodeResponse(b []byte) (helperResponse, error) {
+	var resp helperResponse
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&resp); err != nil {
+		return helperResponse{}, err
+	}
+	if dec.More() {
+		return helperResponse{}, errors.New("trailing data")
+	}
+	return resp, nil
 }
 
 func (r helperResponse) cards() []Card {
