@@ -415,3 +415,52 @@ func TestYubiKeyShippedBinaryRefusesAVirtualCard(t *testing.T) {
 		t.Fatal("the refused key was asked for a proving touch")
 	}
 }
+
+// While touch is required, turning it off on disk stops the console from
+// starting; `ony-tui policy confirm` with a touch on the enrolled key lets
+// it start again, and the confirmation is in the ledger.
+func TestYubiKeyWeakeningNeedsATouch(t *testing.T) {
+	home := e2e.NewHome(t, "")
+	k := enrolled(t, home, vcard.Config{Serial: 5110}, 0)
+	cfg := filepath.Join(home, "config", "config.yaml")
+	if err := os.WriteFile(cfg, []byte("approvals:\n  require_touch: critical\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tm := console(t, home) // accepts touch being turned on
+	tm.WaitFor(5*time.Second, "touch required: critical")
+	tm.Keys("q")
+	waitExit(t, tm)
+
+	if err := os.WriteFile(cfg, []byte("approvals:\n  require_touch: off\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tm = e2e.StartTerm(t, 110, 32, []string{"NO_COLOR=1", pcscd.Env()}, bin, "--home", home)
+	tm.WaitFor(15*time.Second, "require_touch turned off", "ony-tui policy confirm")
+	waitExit(t, tm)
+
+	tm = e2e.StartTerm(t, 110, 32, []string{pcscd.Env()}, bin, "policy", "confirm", "--home", home)
+	tm.WaitFor(15*time.Second, "Touch your YubiKey (serial 5110) now, to confirm")
+	touchWhenAsked(t, k.card)
+	tm.WaitFor(10*time.Second, "Confirmed and recorded")
+	confirmed := false
+	for _, e := range entries(t, home) {
+		confirmed = confirmed || (e.Kind == ledger.KindPolicyConfirmed && e.DeviceID == k.dev.ID && strings.Contains(e.Detail, "require_touch=off"))
+	}
+	if !confirmed {
+		t.Fatal("no policy-confirmed entry by the key")
+	}
+	tm = console(t, home)
+	tm.Keys("q")
+	waitExit(t, tm)
+}
+
+func waitExit(t *testing.T, tm *e2e.Term) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !tm.Exited() {
+		if time.Now().After(deadline) {
+			t.Fatalf("did not exit:\n%s", tm.Screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
