@@ -62,7 +62,7 @@ func runMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "ony-vcard:", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if *own {
 		dir, err := os.MkdirTemp("", "ony-vcard-pcscd")
