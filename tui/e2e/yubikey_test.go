@@ -464,3 +464,33 @@ func waitExit(t *testing.T, tm *e2e.Term) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A console attached to an engine that runs elsewhere (`ony-tui serve`)
+// approves with Y too: the enrolled keys, the touch and its outcome cross
+// the console socket; the engine's process signs on the card.
+func TestYubiKeyFromAnAttachedConsole(t *testing.T) {
+	home := e2e.NewHome(t, "")
+	k := enrolled(t, home, vcard.Config{Serial: 5111, TouchTimeout: 2 * time.Second}, 0)
+	e2e.StartTerm(t, 100, 10, []string{pcscd.Env()}, bin, "serve", "--home", home)
+	deadline := time.Now().Add(15 * time.Second)
+	for e2e.Ping(e2e.Socket(home)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("ony-tui serve never answered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm := e2e.StartTerm(t, 110, 32, []string{"NO_COLOR=1"}, bin, "--home", home) // attaches: no pcscd needed here
+	tm.WaitFor(15*time.Second, "ONY", "YubiKey enrolled", "Y YubiKey touch")
+	ch := e2e.HookAsync(t, bin, home, "rm -rf ./build")
+	tm.WaitFor(10*time.Second, "./build")
+	tm.Keys("Y")
+	tm.WaitFor(10*time.Second, "Touch your YubiKey (serial 5111)")
+	tm.WaitFor(10*time.Second, "not touched in time", "still waits") // the engine's card gave up
+	pendingFor(t, ch, 200*time.Millisecond)
+	tm.Keys("x", "Y")
+	touchWhenAsked(t, k.card)
+	if r := e2e.Wait(t, ch, time.Minute); !e2e.Allowed(r) {
+		t.Fatalf("attached console, Y and a touch: %+v", r)
+	}
+	tm.WaitFor(5*time.Second, "approved ✓ with a YubiKey touch")
+}
