@@ -75,9 +75,11 @@ e2e-latest: deps-npm
 	ONY_REALHARNESS_CACHE=$(REALHARNESS_CACHE) ONY_REALHARNESS_VERSIONS=latest \
 	  $(GO) test -count=1 -timeout 30m -v -run '^TestRealHarness$$' ./hook/realharness/
 
+# The YubiKey tests start their own pcscd (with vsmartcard-vpcd's driver)
+# and plug virtual cards into it: deps-test installs both.
 test: deps-test fmt-check vet unit
 
-bench: deps
+bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./...
 
 fuzz:

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"os"
 
+	"github.com/ony-dev/ony-tui/engine/yubikey"
 	"github.com/ony-dev/ony-tui/hook"
 	"github.com/ony-dev/ony-tui/internal/cli"
 )
@@ -24,6 +25,11 @@ func main() {
 	// harness reads as "proceed", and so start-up stays cheap.
 	if len(os.Args) > 1 && os.Args[1] == "hook" {
 		os.Exit(hook.Process(os.Args[2:]))
+	}
+	// The console does its YubiKey work in short-lived helpers of itself
+	// (engine/yubikey/helper.go): one JSON request on stdin, one answer.
+	if len(os.Args) == 2 && os.Args[1] == yubikey.HelperArg {
+		os.Exit(yubikey.RunHelper(os.Stdin, os.Stdout))
 	}
 	os.Exit(cli.Run(cli.Build{Version: version, DefaultTaxonomy: defaultTaxonomy}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -22,6 +22,9 @@ var (
 	// approval needs a factor the agent cannot produce (Options.
 	// RequireFactor). It wraps ErrCodeRequired: a code makes it an approval.
 	ErrFactorRequired = fmt.Errorf("%w: this is a hardened install, where a keypress alone never approves (code the agent runs could press keys); add the 6-digit code, or approve with a YubiKey touch or on the phone", ErrCodeRequired)
+	// ErrTouchRequired refuses a keypad approval that policy says needs a
+	// YubiKey touch (approvals.require_touch).
+	ErrTouchRequired = errors.New("this request needs a YubiKey touch, not the keypad alone (approvals.require_touch): press Y")
 )
 
 // MaxCodeFailures is how many wrong codes one request tolerates before it is
@@ -39,6 +42,9 @@ type Approval struct {
 	// By names the console that decided (its label), shown to the other
 	// consoles.
 	By string
+	// PIN unlocks a YubiKey whose key has PIN policy "once"; it is used
+	// for this signature only and never kept.
+	PIN string
 }
 
 // Decide applies a human decision to a waiting request. Approving a request
@@ -59,6 +65,9 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	}
 	if !a.Approve {
 		if p = e.claim(id); p == nil {
+			if e.endAfterTouch(id, deniedVia(a.Via), a.Via, a.By) {
+				return nil // denied as soon as the card returns
+			}
 			return fmt.Errorf("request %s: %w", id, ErrNotPending)
 		}
 		p.via, p.by = a.Via, a.By
@@ -68,28 +77,15 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	if kill {
 		return ErrKillSwitch
 	}
-	factors := []string{factorOf(a.Via)}
-	var step uint64
-	keypadOnly := e.opts.RequireFactor && a.Via == device.KindConsole
-	if p.need == config.ApproveCode || (keypadOnly && p.need == config.Approve) {
-		code := strings.ReplaceAll(a.Code, " ", "")
-		if code == "" {
-			if p.need != config.ApproveCode {
-				return ErrFactorRequired
-			}
-			return ErrCodeRequired
-		}
-		if e.opts.Codes == nil || !e.opts.Codes.Enrolled() {
-			return fmt.Errorf("no code device enrolled: run `ony-tui enroll totp`: %w", ErrCodeRequired)
-		}
-		s, err := e.opts.Codes.Check(ctx, id, code)
-		if err != nil {
-			return e.codeFailed(ctx, p, err)
-		}
-		step = s
-		factors = append(factors, verdict.FactorTOTP)
-	} else if p.need != config.Approve {
-		return fmt.Errorf("request %s needs %s, not a human approval", id, p.need)
+	if a.Via == device.KindConsole && e.opts.Config.TouchRequired(p.class.Risk) {
+		return ErrTouchRequired
+	}
+	if a.Via == device.KindYubiKey {
+		return e.decideTouch(ctx, p, a)
+	}
+	factors, step, err := e.checkCode(ctx, p, a)
+	if err != nil {
+		return err
 	}
 	if p = e.claim(id); p == nil {
 		return fmt.Errorf("request %s: %w", id, ErrNotPending)
@@ -98,6 +94,37 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), ledger.KindVerdict, a.Via, factors, step)
 	e.remember(p, factors, step)
 	return nil
+}
+
+// checkCode checks the code a request needs, if it needs one, and returns
+// the factors of the approval and the code's time-step.
+func (e *Engine) checkCode(ctx context.Context, p *pending, a Approval) ([]string, uint64, error) {
+	factors := []string{factorOf(a.Via)}
+	// Where every approval needs a factor (Options.RequireFactor), the
+	// keypad alone needs the code as well.
+	keypadOnly := e.opts.RequireFactor && a.Via == device.KindConsole
+	switch {
+	case p.need == config.ApproveCode || (keypadOnly && p.need == config.Approve):
+	case p.need == config.Approve:
+		return factors, 0, nil
+	default:
+		return nil, 0, fmt.Errorf("request %s needs %s, not a human approval", p.id, p.need)
+	}
+	code := strings.ReplaceAll(a.Code, " ", "")
+	if code == "" {
+		if p.need != config.ApproveCode {
+			return nil, 0, ErrFactorRequired
+		}
+		return nil, 0, ErrCodeRequired
+	}
+	if e.opts.Codes == nil || !e.opts.Codes.Enrolled() {
+		return nil, 0, fmt.Errorf("no code device enrolled: run `ony-tui enroll totp`: %w", ErrCodeRequired)
+	}
+	step, err := e.opts.Codes.Check(ctx, p.id, code)
+	if err != nil {
+		return nil, 0, e.codeFailed(ctx, p, err)
+	}
+	return append(factors, verdict.FactorTOTP), step, nil
 }
 
 // codeFailed counts a wrong code against the request and denies it at the
@@ -133,8 +160,11 @@ func factorOf(k device.Kind) string {
 
 func approvedVia(k device.Kind, code bool) string {
 	s := "approved by owner at the console"
-	if k == device.KindPhone {
+	switch k {
+	case device.KindPhone:
 		s = "approved by owner on the phone"
+	case device.KindYubiKey:
+		s = "approved by owner with a YubiKey touch"
 	}
 	if code {
 		s += " with a 6-digit code"

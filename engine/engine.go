@@ -85,6 +85,9 @@ type Options struct {
 	Devices    *device.Registry
 	Config     config.Config
 	Codes      CodeChecker // may be nil
+	// Cards signs approvals on an enrolled YubiKey; nil means this engine
+	// has no YubiKey channel.
+	Cards CardSigner
 	// KillSwitchFile persists the kill switch across restarts; it exists
 	// while the switch is engaged.
 	KillSwitchFile string

@@ -30,6 +30,7 @@ type pending struct {
 	by        string       // the deciding console's label
 	notes     []string     // what the engine adds for the console (written.go)
 	done      chan Outcome // buffered 1; written once by finish
+	touch     *touching    // set while a YubiKey signs an approval for it
 }
 
 // record is the audit entry of an event about p. Its target is the
@@ -76,13 +77,7 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 		}
 		seq = 0
 	}
-	now := e.now()
-	v := &verdict.Verdict{
-		RequestID: p.id, AgentSessionID: p.call.SessionID, Action: p.class.Action, Target: p.class.Target,
-		Risk: p.class.Risk.String(), Decision: dec, Reason: reason,
-		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(e.opts.Config.VerdictTTL)),
-		Nonce: p.nonce, RequestDigest: p.digest, Factors: factors, LedgerSeq: seq,
-	}
+	v := e.verdictFor(p, dec, reason, factors, seq)
 	if err := verdict.Sign(v, signer); err != nil {
 		e.problem("signing verdict for %s failed: %v", p.id, err)
 		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: err})
@@ -93,13 +88,26 @@ func (e *Engine) finish(ctx context.Context, p *pending, dec verdict.Decision, r
 		e.deliver(p, Outcome{RequestID: p.id, Decision: verdict.Deny, Reason: reason, Err: err})
 		return
 	}
-	if dec == verdict.Approve {
-		e.written.record(sessionOf(&p.call), p.class.Writes, now)
-	}
 	e.deliver(p, Outcome{RequestID: p.id, Decision: dec, Reason: reason, Verdict: b})
 }
 
+// verdictFor is the unsigned verdict for p, valid from now.
+func (e *Engine) verdictFor(p *pending, dec verdict.Decision, reason string, factors []string, seq uint64) *verdict.Verdict {
+	now := e.now()
+	return &verdict.Verdict{
+		RequestID: p.id, AgentSessionID: p.call.SessionID, Action: p.class.Action, Target: p.class.Target,
+		Risk: p.class.Risk.String(), Decision: dec, Reason: reason,
+		IssuedAt: verdict.At(now), ExpiresAt: verdict.At(now.Add(e.opts.Config.VerdictTTL)),
+		Nonce: p.nonce, RequestDigest: p.digest, Factors: factors, LedgerSeq: seq,
+	}
+}
+
 func (e *Engine) deliver(p *pending, o Outcome) {
+	if o.Decision == verdict.Approve && o.Err == nil {
+		// Whatever way it was approved, the files it writes are now the
+		// session's own code (written.go).
+		e.written.record(sessionOf(&p.call), p.class.Writes, e.now())
+	}
 	if p.held {
 		via := p.via
 		if via == "" {

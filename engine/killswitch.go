@@ -45,7 +45,9 @@ func (e *Engine) EngageKillSwitch(ctx context.Context) error {
 	e.kill = true
 	var claimed []*pending
 	for _, id := range append([]string(nil), e.order...) {
-		claimed = append(claimed, e.claimLocked(id))
+		if p := e.claimLocked(id); p != nil { // one a card is signing is denied when it returns
+			claimed = append(claimed, p)
+		}
 	}
 	e.mu.Unlock()
 	e.notify()
@@ -147,7 +149,9 @@ func (e *Engine) Close(ctx context.Context) {
 	e.closed = true
 	var claimed []*pending
 	for _, id := range append([]string(nil), e.order...) {
-		claimed = append(claimed, e.claimLocked(id))
+		if p := e.claimLocked(id); p != nil { // one a card is signing is denied when it returns
+			claimed = append(claimed, p)
+		}
 	}
 	e.mu.Unlock()
 	for _, p := range claimed {

@@ -221,7 +221,7 @@ func (e *Engine) claim(id string) *pending {
 
 func (e *Engine) claimLocked(id string) *pending {
 	p, ok := e.pending[id]
-	if !ok {
+	if !ok || p.touch != nil { // a card is signing it: it ends when the card returns
 		return nil
 	}
 	delete(e.pending, id)
@@ -240,10 +240,13 @@ func (e *Engine) claimLocked(id string) *pending {
 	return p
 }
 
-// Abandon denies a request whose hook went away, and records it.
+// Abandon denies a request whose hook went away, and records it. A
+// request a card is signing is denied when the card returns.
 func (e *Engine) Abandon(id string) {
 	if p := e.claim(id); p != nil {
 		e.finish(context.Background(), p, verdict.Deny, ReasonHookGone, ledger.KindVerdict, device.KindEngine, nil, 0)
 		e.notify()
+		return
 	}
+	e.endAfterTouch(id, ReasonHookGone, device.KindEngine, "")
 }

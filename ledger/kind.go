@@ -14,26 +14,29 @@ type Kind uint8
 
 // Valid kinds. Do NOT reorder.
 const (
-	KindInvalid        Kind = iota // never written
-	KindRequest                    // a tool call reached the engine
-	KindVerdict                    // a verdict was decided (approve or deny)
-	KindAutoAllow                  // a low-risk call was allowed by policy
-	KindKillEngaged                // the kill switch was engaged
-	KindKillReleased               // the kill switch was released
-	KindDeviceEnrolled             // an approval device was enrolled
-	KindDeviceRevoked              // an approval device was revoked
-	KindCodeFailed                 // a 6-digit code was wrong
-	KindCodeLocked                 // codes were locked after repeated failures
-	KindCodeUnlocked               // the code lock was lifted
-	KindPhonePlaced                // a phone call was placed
-	KindPhoneAnswered              // a phone call was answered
-	KindPhoneFailed                // a phone call failed or was not answered
-	KindConsoleStarted             // the console started
-	KindConsoleStopped             // the console stopped
-	KindTaxonomyLoaded             // a taxonomy was loaded (Detail holds its hash)
-	KindAwayChanged                // the owner's away setting changed
-	KindPhoneEnded                 // an answered phone call ended
-	KindChainStarted               // a new chain was started deliberately; Detail names the previous head
+	KindInvalid         Kind = iota // never written
+	KindRequest                     // a tool call reached the engine
+	KindVerdict                     // a verdict was decided (approve or deny)
+	KindAutoAllow                   // a low-risk call was allowed by policy
+	KindKillEngaged                 // the kill switch was engaged
+	KindKillReleased                // the kill switch was released
+	KindDeviceEnrolled              // an approval device was enrolled
+	KindDeviceRevoked               // an approval device was revoked
+	KindCodeFailed                  // a 6-digit code was wrong
+	KindCodeLocked                  // codes were locked after repeated failures
+	KindCodeUnlocked                // the code lock was lifted
+	KindPhonePlaced                 // a phone call was placed
+	KindPhoneAnswered               // a phone call was answered
+	KindPhoneFailed                 // a phone call failed or was not answered
+	KindConsoleStarted              // the console started
+	KindConsoleStopped              // the console stopped
+	KindTaxonomyLoaded              // a taxonomy was loaded (Detail holds its hash)
+	KindAwayChanged                 // the owner's away setting changed
+	KindPhoneEnded                  // an answered phone call ended
+	KindChainStarted                // a new chain was started deliberately; Detail names the previous head
+	KindTouchRequested              // a YubiKey was asked to sign an approval (waits for a touch)
+	KindTouchFailed                 // a YubiKey signature was not made (no touch, card missing, ...)
+	KindPolicyConfirmed             // the touch-required policy state was accepted (by a touch, or as a strengthening)
 
 	kindEnd // one past the last valid kind; not persisted
 )
@@ -81,6 +84,12 @@ func (k Kind) name() string {
 		return "phone-ended"
 	case KindChainStarted:
 		return "chain-started"
+	case KindTouchRequested:
+		return "touch-requested"
+	case KindTouchFailed:
+		return "touch-failed"
+	case KindPolicyConfirmed:
+		return "policy-confirmed"
 	}
 	return ""
 }

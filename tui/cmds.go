@@ -109,6 +109,21 @@ func decideCmd(ctx context.Context, s *snapshotter, r engine.Request, approve bo
 	}
 }
 
+// touchCmdTimeout bounds a YubiKey approval: the card's own timeout, the
+// helper that talks to it, and finding the card.
+const touchCmdTimeout = 60 * time.Second
+
+// touchCmd approves one request with a signature made on the YubiKey; it
+// returns when the card has signed or given up.
+func touchCmd(ctx context.Context, s *snapshotter, r engine.Request, code, pin, by string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, touchCmdTimeout)
+		defer cancel()
+		err := s.eng.Decide(ctx, r.ID, engine.Approval{Approve: true, Via: device.KindYubiKey, Code: code, PIN: pin, By: by})
+		return decidedMsg{id: r.ID, approve: true, withCode: code != "", touch: true, title: requestTitle(r), err: err, snap: s.take(false)}
+	}
+}
+
 // killSwitchCmd engages or releases the kill switch.
 func killSwitchCmd(ctx context.Context, s *snapshotter, engage bool, waiting int, code string) tea.Cmd {
 	return func() tea.Msg {

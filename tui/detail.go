@@ -9,6 +9,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/redact"
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // detail shows everything about the selected request in a scrollable
@@ -20,6 +21,9 @@ type detail struct {
 	vp     viewport.Model
 	key    string // what the content was built for
 	masked bool   // the content hides a secret (or would, when revealed)
+	// touch says how a YubiKey can approve: "" (no key enrolled),
+	// "optional" or the approvals.require_touch level.
+	touch string
 }
 
 func newDetail() detail {
@@ -43,7 +47,7 @@ func (d *detail) update(r *engine.Request, st *Styles, reveal bool, phone string
 	w := d.vp.Width()
 	key := "none|" + strconv.Itoa(w)
 	if r != nil {
-		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w) + "|" + strconv.FormatBool(reveal) + "|" + phone
+		key = r.ID + "|" + strconv.Itoa(r.CodeFails) + "|" + strconv.Itoa(w) + "|" + strconv.FormatBool(reveal) + "|" + phone + "|" + d.touch
 	}
 	if key == d.key {
 		return
@@ -58,7 +62,11 @@ func (d *detail) update(r *engine.Request, st *Styles, reveal bool, phone string
 		d.vp.GotoTop()
 		return
 	}
-	lines, masked := detailLines(r, st, reveal, w)
+	needs := needText(r.Need)
+	if n := touchNeedText(r, d.touch); n != "" {
+		needs = n
+	}
+	lines, masked := detailLinesNeeding(r, needs, st, reveal, w)
 	d.masked = masked
 	if phone != "" {
 		lines = append(lines[:2], append(labelled(st, "phone", phone, w), lines[2:]...)...)
@@ -84,10 +92,35 @@ func needText(n config.Requirement) string {
 	return n.String()
 }
 
+// touchNeedText is the needs line when a YubiKey is enrolled, or "".
+func touchNeedText(r *engine.Request, touch string) string {
+	level, err := risk.Parse(touch) // "" and "optional" are not levels
+	required := err == nil && (config.Config{RequireTouch: level}).TouchRequired(r.Class.Risk)
+	switch {
+	case touch == "":
+		return ""
+	case required && r.Need == config.Approve:
+		return "a YubiKey touch (Y): the keypad alone cannot approve it"
+	case required && r.Need == config.ApproveCode:
+		return "6-digit code + YubiKey touch (Y, then the code, then the touch)"
+	case r.Need == config.Approve:
+		return "approval (A, or Y with the YubiKey)"
+	case r.Need == config.ApproveCode:
+		return "approval + 6-digit code (A or Y, then the code)"
+	}
+	return ""
+}
+
 // detailLines renders a request, with the secrets in the agent's text
 // masked unless reveal is set. masked reports whether anything was (or,
 // revealed, would be) masked.
 func detailLines(r *engine.Request, st *Styles, reveal bool, w int) (out []string, masked bool) {
+	return detailLinesNeeding(r, needText(r.Need), st, reveal, w)
+}
+
+// detailLinesNeeding is detailLines with the needs line given (it says how
+// a YubiKey can approve when one is enrolled).
+func detailLinesNeeding(r *engine.Request, needs string, st *Styles, reveal bool, w int) (out []string, masked bool) {
 	c := &r.Call
 	hide := func(v string) string {
 		h := redact.String(v)
@@ -131,7 +164,7 @@ func detailLines(r *engine.Request, st *Styles, reveal bool, w int) (out []strin
 
 	badge, bs := st.riskBadge(r.Class.Risk)
 	out = append(out, bs.Render(badge)+" "+st.Bold.Render(clip(requestTitle(*r), max(1, w-5))))
-	field("needs", needText(r.Need))
+	field("needs", needs)
 	field("target", orDash(r.Class.Target))
 	for _, n := range r.Notes {
 		field("note", n)

@@ -152,6 +152,7 @@ type fixture struct {
 	j      *enginetest.Journal
 	secret []byte
 	chain  *fakeChain
+	card   *fakeCard // the enrolled YubiKey, if any
 	m      Model
 	n      int // requests submitted
 	ids    []string
@@ -166,6 +167,10 @@ type fixtureOpts struct {
 	attached bool // the engine runs elsewhere: quitting detaches
 	// requireFactor is the hardened posture: a keypress alone never approves.
 	requireFactor bool
+	// yubikey enrols a YubiKey with this PIN policy ("never" or "once");
+	// empty enrols none.
+	yubikey      string
+	requireTouch risk.Level // approvals.require_touch
 }
 
 func newFixture(t testing.TB, o fixtureOpts) *fixture {
@@ -174,6 +179,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	f := &fixture{t: t, cls: &classifier{byD: map[string]engine.Classification{}}, clk: &clock{t: baseTime()}, reg: reg}
 	cfg := config.Defaults()
 	cfg.ByRisk[risk.Low], cfg.ByRisk[risk.Medium] = config.Approve, config.Approve
+	cfg.RequireTouch = o.requireTouch
 	j := &enginetest.Journal{}
 	f.j = j
 	var codes engine.CodeChecker
@@ -184,7 +190,12 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		}
 		codes = totp.New(reg, codeStore{}, j, f.clk.Now)
 	}
-	eng, err := engine.New(engine.Options{Classifier: f.cls, Journal: j, Devices: reg, Config: cfg, Codes: codes, Now: f.clk.Now,
+	var cards engine.CardSigner
+	if o.yubikey != "" {
+		f.card = newFakeCard(t, reg, o.yubikey)
+		cards = f.card
+	}
+	eng, err := engine.New(engine.Options{Classifier: f.cls, Journal: j, Devices: reg, Config: cfg, Codes: codes, Cards: cards, Now: f.clk.Now,
 		RequireFactor: o.requireFactor})
 	if err != nil {
 		t.Fatal(err)

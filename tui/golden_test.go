@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // TestGolden renders the console in each state at each size, without
@@ -42,6 +44,11 @@ func TestGolden(t *testing.T) {
 			f.key("r")
 		}},
 		{name: "too-small", setup: (*fixture).busy, sizes: [][2]int{{40, 10}}},
+		{name: "yubikey-touch", opts: fixtureOpts{yubikey: "never", requireTouch: risk.High}, setup: func(f *fixture) {
+			f.busy()
+			f.key("down")          // a high request: no code, straight to the touch
+			f.apply(keyPress("Y")) // the card waits: its command is not run
+		}},
 	}
 	for _, sc := range scenarios {
 		sizes := sc.sizes

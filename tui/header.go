@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // headerLines renders the header for width w: where hooks connect, how many
@@ -49,12 +50,26 @@ func (m *Model) headerLines(w int) []string {
 	default:
 		segs = append(segs, st.Warn.Render("no code device: run `ony-tui enroll totp`"))
 	}
+	switch s := &m.snap; {
+	case s.RequireTouch.Valid():
+		segs = append(segs, st.Good.Render("touch required: "+touchLevel(s.RequireTouch)))
+	case len(s.YubiKeys) > 0:
+		segs = append(segs, "YubiKey enrolled · touch not required")
+	}
 	if m.deps.Note != nil {
 		if n := m.deps.Note(); n != "" {
 			segs = append(segs, st.Warn.Render(n))
 		}
 	}
 	return flow(segs, st.Dim.Render(" · "), w)
+}
+
+// touchLevel names the risks a touch is required for.
+func touchLevel(rt risk.Level) string {
+	if rt == risk.High {
+		return "high and critical"
+	}
+	return rt.String()
 }
 
 // killBanner is the line shown under the header while the kill switch is

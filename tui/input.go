@@ -41,6 +41,8 @@ func (m *Model) dispatchKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case m.confirm.open():
 		return m.keyConfirm(k)
+	case m.touchDlg.open:
+		return m.keyTouch(k)
 	case m.code.open:
 		return m.keyCode(k)
 	case m.filtering:
@@ -70,6 +72,10 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 		return m.decide(true)
 	case key.Matches(k, keys.Deny):
 		return m.decide(false)
+	case key.Matches(k, keys.Touch):
+		return m.touch()
+	case k.String() == "Y":
+		m.setStatus(statusHint, "no YubiKey is enrolled: run `ony-tui enroll yubikey` to approve with a touch")
 	case key.Matches(k, keys.ApproveHint):
 		m.setStatus(statusHint, "press A (shift+a) to approve: Enter, space and a never decide")
 	case key.Matches(k, keys.DenyHint):
@@ -165,6 +171,10 @@ func (m *Model) decide(approve bool) tea.Cmd {
 	if approve {
 		if m.snap.KillSwitch {
 			m.setStatus(statusHint, "the kill switch is engaged: nothing can be approved")
+			return nil
+		}
+		if (config.Config{RequireTouch: m.snap.RequireTouch}).TouchRequired(r.Class.Risk) {
+			m.addErr("\"" + requestTitle(r) + "\" needs a YubiKey touch (approvals.require_touch: " + m.snap.RequireTouch.String() + "): the keypad alone cannot approve it; press Y")
 			return nil
 		}
 		if r.Need == config.ApproveCode {
@@ -329,6 +339,11 @@ func (m *Model) keyHelp(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) onPaste(p tea.PasteMsg) tea.Cmd {
 	var cmd tea.Cmd
 	switch {
+	case m.touchDlg.open && m.touchDlg.phase != touchWaiting:
+		if m.touchDlg.phase == touchCode {
+			p.Content = digitsOf(p.Content)
+		}
+		m.touchDlg.input, cmd = m.touchDlg.input.Update(p)
 	case m.code.open && !m.code.busy:
 		m.code, cmd = m.code.update(p)
 	case m.filtering:
@@ -340,7 +355,7 @@ func (m *Model) onPaste(p tea.PasteMsg) tea.Cmd {
 
 // modal reports whether a dialog covers the panels.
 func (m *Model) modal() bool {
-	return m.confirm.open() || m.code.open || m.showHelp
+	return m.confirm.open() || m.code.open || m.touchDlg.open || m.showHelp
 }
 
 // onClick selects the clicked request, or focuses the detail pane.

@@ -94,6 +94,14 @@ func (m *Model) relayout() {
 
 	m.queue.setRows(l.queueRows.h)
 	m.detail.setSize(l.detail.w, l.detail.h-1)
+	switch {
+	case m.snap.RequireTouch.Valid() && len(m.snap.YubiKeys) > 0:
+		m.detail.touch = m.snap.RequireTouch.String()
+	case len(m.snap.YubiKeys) > 0:
+		m.detail.touch = "optional"
+	default:
+		m.detail.touch = ""
+	}
 	r, ok := m.queue.current()
 	if !ok || r.ID != m.reveal {
 		m.reveal = "" // revealing is for the request selected when r was pressed
@@ -194,6 +202,14 @@ func (m *Model) statusLine(w int) string {
 func (m *Model) helpKeys() help.KeyMap {
 	k := &m.keys
 	switch {
+	case m.touchDlg.open && m.touchDlg.phase == touchWaiting:
+		return bindings{k.Deny, k.KillSwitch}
+	case m.touchDlg.open:
+		return bindings{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back out")),
+			k.KillSwitch,
+		}
 	case m.code.open:
 		return bindings{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit code")),
@@ -218,6 +234,8 @@ func (m *Model) modalBox(w int) string {
 	switch {
 	case m.confirm.open():
 		return m.confirm.view(&m.styles, w, len(m.snap.Pending))
+	case m.touchDlg.open:
+		return m.touchDlg.view(&m.styles, w, m.snap.YubiKeys, m.now())
 	case m.code.open:
 		return m.code.view(&m.styles, w)
 	case m.showHelp:
@@ -290,6 +308,11 @@ func (m *Model) tooSmallView() string {
 	}
 	if m.code.open {
 		lines = append(lines, "", clip("enlarge the terminal to type the code · esc backs out", w))
+	}
+	if m.touchDlg.open && m.touchDlg.phase == touchWaiting {
+		lines = append(lines, "", st.Warn.Render(clip("Touch your YubiKey ("+serials(m.snap.YubiKeys, m.touchDlg.req.TouchSerial)+")", w)))
+	} else if m.touchDlg.open {
+		lines = append(lines, "", clip("enlarge the terminal to type · esc backs out", w))
 	}
 	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, strings.Join(lines, "\n"))
 }

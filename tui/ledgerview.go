@@ -238,7 +238,10 @@ func (l *ledgerView) entryLine(st *Styles, e ChainEntry, w int) string {
 	if label == "" {
 		label = e.Kind
 	}
-	if e.Decision != "" {
+	switch {
+	case e.Kind == "touch-requested" || e.Kind == "touch-failed":
+		label += " " + e.Kind // not a verdict: the card was asked, or did not sign
+	case e.Decision != "":
 		label += " " + e.Decision
 	}
 	seq := seqLabel(e.Seq)

@@ -99,6 +99,7 @@ type Model struct {
 	detail      detail
 	ledger      ledgerView
 	code        codeInput
+	touchDlg    touchDialog
 	confirm     confirm
 	filter      lineInput
 	filtering   bool
@@ -133,21 +134,22 @@ func New(deps Deps) Model {
 	ctx, stop := context.WithCancel(context.Background())
 	st := NewStyles(true, deps.NoColor)
 	m := Model{
-		deps:    deps,
-		now:     now,
-		poll:    poll,
-		snapper: newSnapshotter(ctx, deps.Engine),
-		ctx:     ctx,
-		stop:    stop,
-		keys:    DefaultKeyMap(),
-		styles:  st,
-		help:    help.New(),
-		seen:    map[string]bool{},
-		acked:   map[string]bool{},
-		detail:  newDetail(),
-		ledger:  newLedgerView(deps.Chain != nil, &st),
-		code:    newCodeInput(&st),
-		filter:  lineInput{},
+		deps:     deps,
+		now:      now,
+		poll:     poll,
+		snapper:  newSnapshotter(ctx, deps.Engine),
+		ctx:      ctx,
+		stop:     stop,
+		keys:     DefaultKeyMap(),
+		styles:   st,
+		help:     help.New(),
+		seen:     map[string]bool{},
+		acked:    map[string]bool{},
+		detail:   newDetail(),
+		ledger:   newLedgerView(deps.Chain != nil, &st),
+		code:     newCodeInput(&st),
+		touchDlg: newTouchDialog(&st),
+		filter:   lineInput{},
 	}
 	m.help.Styles = st.Help
 	m.filter.Prompt = "/ session: "
@@ -230,6 +232,7 @@ func (m *Model) setTheme(isDark bool) {
 	m.styles = NewStyles(isDark, m.deps.NoColor)
 	m.help.Styles = m.styles.Help
 	m.code.input.Styles = m.styles.Input
+	m.touchDlg.input.Styles = m.styles.Input
 	m.filter.Styles = m.styles.Input
 	m.ledger.setStyles(&m.styles)
 	m.detail.key = "" // the content carries styles: rebuild it

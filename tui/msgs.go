@@ -34,6 +34,7 @@ type decidedMsg struct {
 	id       string
 	approve  bool
 	withCode bool
+	touch    bool // a YubiKey approval (Y)
 	title    string
 	err      error
 	snap     snapshotMsg

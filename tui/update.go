@@ -25,6 +25,7 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 		return tea.Batch(cmds...)
 	}
 	m.snapSeq, m.snap, m.haveSnap = s.seq, s.snap, true
+	m.keys.Touch.SetEnabled(len(s.snap.YubiKeys) > 0)
 
 	arrived := false
 	seen := make(map[string]bool, len(s.snap.Pending))
@@ -51,6 +52,14 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 		m.setStatus(statusHint, msg)
 	case elsewhere != "":
 		m.setStatus(statusInfo, elsewhere)
+	}
+	if d := &m.touchDlg; d.open {
+		if r, ok := m.pendingByID(d.req.ID); ok {
+			d.req = r
+		} else if d.phase != touchWaiting {
+			m.addErr("\"" + requestTitle(d.req) + "\" is no longer waiting (decided, timed out or withdrawn): nothing approved")
+			d.close()
+		}
 	}
 	if m.code.open && m.code.release && !m.code.busy && !s.snap.KillSwitch {
 		m.code.close()
@@ -88,6 +97,10 @@ func (m *Model) pendingByID(id string) (engine.Request, bool) {
 func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	m.inflight = ""
 	cmd := m.applySnapshot(msg.snap)
+	if msg.touch {
+		m.onTouched(msg)
+		return cmd
+	}
 	forCode := m.code.open && m.code.req.ID == msg.id
 	switch err := msg.err; {
 	case err == nil:

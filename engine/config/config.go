@@ -82,6 +82,10 @@ type Config struct {
 	Fallback Fallback
 	// Phone says when Ony calls the owner (phone.go).
 	Phone Phone
+	// RequireTouch is the lowest risk (high or critical) that the keypad
+	// alone can no longer approve: a YubiKey touch (or the phone) is
+	// needed. The zero (invalid) level means off.
+	RequireTouch risk.Level
 }
 
 // Defaults returns the built-in configuration: low and medium automatic,
@@ -120,7 +124,17 @@ func (c Config) For(action string, r risk.Level) Requirement {
 	if (r == risk.Critical || action == "unknown") && req < CriticalFloor {
 		req = CriticalFloor
 	}
+	if req < Approve && c.TouchRequired(r) {
+		req = Approve // a touch is asked for: never allowed without a person
+	}
 	return req
+}
+
+// TouchRequired reports whether a request of this risk needs a YubiKey
+// touch (or the phone): approvals.require_touch is at or below its risk, so
+// the keypad alone cannot approve it. An invalid risk counts as critical.
+func (c Config) TouchRequired(r risk.Level) bool {
+	return c.RequireTouch.Valid() && r.OrCritical() >= c.RequireTouch
 }
 
 type fileFormat struct {
@@ -137,6 +151,9 @@ type fileFormat struct {
 	VerdictTTL   string       `yaml:"verdict_ttl"`
 	Fallback     string       `yaml:"fallback"`
 	Phone        *phoneFormat `yaml:"phone"`
+	Approvals    struct {
+		RequireTouch string `yaml:"require_touch"`
+	} `yaml:"approvals"`
 }
 
 // Load reads the config file at path. A missing file yields Defaults.
@@ -235,6 +252,18 @@ func Parse(b []byte, name string) (Config, error) {
 		}
 	} else if c.Phone.After >= c.Deadline {
 		c.Phone.After = c.Deadline / 2
+	}
+	switch rt := f.Approvals.RequireTouch; rt {
+	case "", "off":
+	case "high", "critical":
+		c.RequireTouch, _ = risk.Parse(rt)
+		for _, level := range []risk.Level{risk.High, risk.Critical} {
+			if c.TouchRequired(level) && c.ByRisk[level] == Auto {
+				return Config{}, fmt.Errorf("%s: policy.%s is auto, but approvals.require_touch: %s asks for a touch on %s requests: set policy.%s to approve (or deny)", name, level, rt, level, level)
+			}
+		}
+	default:
+		return Config{}, fmt.Errorf("%s: approvals.require_touch: %q is not off, high or critical", name, rt)
 	}
 	return c, nil
 }

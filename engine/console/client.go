@@ -398,6 +398,10 @@ func resultErr(r Result) error {
 		s = engine.ErrBadCode
 	case CodeKillSwitch:
 		s = engine.ErrKillSwitch
+	case CodeTouchNeeded:
+		s = engine.ErrTouchRequired
+	case CodeTouchFailed, CodeTouchDenied:
+		return &engine.TouchError{Err: errors.New(r.Error.Message), Denied: r.Error.Code == CodeTouchDenied}
 	default:
 		if r.Error.Message == ErrDetached.Error() {
 			s = ErrDetached
@@ -414,7 +418,7 @@ func (c *Client) Decide(ctx context.Context, id string, a engine.Approval) error
 		via = device.KindConsole
 	}
 	r, err := c.call(ctx, func(n uint64) any {
-		return Decide{V: Version, Type: TypeDecide, ID: n, RequestID: id, Approve: a.Approve, Code: a.Code, Via: string(via)}
+		return Decide{V: Version, Type: TypeDecide, ID: n, RequestID: id, Approve: a.Approve, Code: a.Code, Via: string(via), PIN: a.PIN}
 	}, nil)
 	if err != nil {
 		return err

@@ -97,6 +97,20 @@ type Snapshot struct {
 	Decided         []Decided `json:"decided"`
 	PhoneConfigured bool      `json:"phone_configured"`
 	Phone           *Phone    `json:"phone,omitempty"` // phone.go
+	// YubiKeys are the enrolled YubiKeys (a console offers Y with one).
+	YubiKeys []YubiKey `json:"yubikeys,omitempty"`
+	// RequireTouch is approvals.require_touch: "high", "critical", or
+	// empty when off.
+	RequireTouch string `json:"require_touch,omitempty"`
+}
+
+// YubiKey is an enrolled YubiKey (public facts only).
+type YubiKey struct {
+	DeviceID string `json:"device_id"`
+	Label    string `json:"label"`
+	Serial   uint32 `json:"serial"`
+	NeedsPIN bool   `json:"needs_pin,omitempty"`
+	Slot     string `json:"slot"`
 }
 
 // Request is a waiting request.
@@ -108,6 +122,14 @@ type Request struct {
 	Arrived   time.Time      `json:"arrived"`
 	Deadline  time.Time      `json:"deadline"`
 	CodeFails int            `json:"code_fails"`
+	// Touch is set while a YubiKey signs an approval of the request.
+	Touch *Touch `json:"touch,omitempty"`
+}
+
+// Touch says which card signs a request's approval, since when.
+type Touch struct {
+	Since  time.Time `json:"since"`
+	Serial uint32    `json:"serial"`
 }
 
 // Classification is the engine's classification of a call.
@@ -166,6 +188,8 @@ type Decide struct {
 	Approve   bool   `json:"approve"`
 	Code      string `json:"code,omitempty"` // the 6-digit code, when the request needs one
 	Via       string `json:"via"`            // console (the keypad) or yubikey
+	// PIN unlocks a YubiKey with PIN policy once, for this signature only.
+	PIN string `json:"pin,omitempty"`
 }
 
 // Kill engages (Engage) or releases the kill switch. Releasing it in a
@@ -232,9 +256,12 @@ const (
 	// CodeFactorRequired: a system install refuses an approval with
 	// nothing but a keypress; with the code it is an approval.
 	CodeFactorRequired = "factor_required"
-	CodeBadCode        = "bad_code"    // the code was wrong
-	CodeKillSwitch     = "kill_switch" // the kill switch is engaged
-	CodeFailed         = "failed"      // anything else
+	CodeBadCode        = "bad_code"     // the code was wrong
+	CodeKillSwitch     = "kill_switch"  // the kill switch is engaged
+	CodeTouchNeeded    = "touch_needed" // the keypad alone cannot approve it (approvals.require_touch)
+	CodeTouchFailed    = "touch_failed" // the YubiKey did not sign; the request still waits
+	CodeTouchDenied    = "touch_denied" // the YubiKey did not sign, and the request was denied meanwhile
+	CodeFailed         = "failed"       // anything else
 )
 
 // Refusal closes a connection the engine will not serve.
@@ -252,8 +279,18 @@ func FromSnapshot(s engine.Snapshot) Snapshot {
 	for _, r := range s.Pending {
 		call := r.Call
 		call.Command = shown(call.Command)
-		out.Pending = append(out.Pending, Request{ID: r.ID, Call: call, Class: fromClass(r.Class), Need: r.Need.String(),
-			Arrived: r.Arrived, Deadline: r.Deadline, CodeFails: r.CodeFails})
+		w := Request{ID: r.ID, Call: call, Class: fromClass(r.Class), Need: r.Need.String(),
+			Arrived: r.Arrived, Deadline: r.Deadline, CodeFails: r.CodeFails}
+		if r.Touching {
+			w.Touch = &Touch{Since: r.TouchSince, Serial: r.TouchSerial}
+		}
+		out.Pending = append(out.Pending, w)
+	}
+	for _, k := range s.YubiKeys {
+		out.YubiKeys = append(out.YubiKeys, YubiKey{DeviceID: k.DeviceID, Label: k.Label, Serial: k.Serial, NeedsPIN: k.NeedsPIN, Slot: k.Slot})
+	}
+	if s.RequireTouch.Valid() {
+		out.RequireTouch = s.RequireTouch.String()
 	}
 	for _, p := range s.Problems {
 		out.Problems = append(out.Problems, Problem{Time: p.Time, Message: p.Message})
@@ -296,8 +333,22 @@ func ToSnapshot(s Snapshot) engine.Snapshot {
 		if err != nil {
 			need = config.ApproveCode
 		}
-		out.Pending = append(out.Pending, engine.Request{ID: r.ID, Call: r.Call, Class: toClass(r.Class), Need: need,
-			Arrived: r.Arrived, Deadline: r.Deadline, CodeFails: r.CodeFails})
+		er := engine.Request{ID: r.ID, Call: r.Call, Class: toClass(r.Class), Need: need,
+			Arrived: r.Arrived, Deadline: r.Deadline, CodeFails: r.CodeFails}
+		if r.Touch != nil {
+			er.Touching, er.TouchSince, er.TouchSerial = true, r.Touch.Since, r.Touch.Serial
+		}
+		out.Pending = append(out.Pending, er)
+	}
+	for _, k := range s.YubiKeys {
+		out.YubiKeys = append(out.YubiKeys, engine.YubiKey{DeviceID: k.DeviceID, Label: k.Label, Serial: k.Serial, NeedsPIN: k.NeedsPIN, Slot: k.Slot})
+	}
+	if s.RequireTouch != "" {
+		// A level this console does not know asks for the touch on everything.
+		out.RequireTouch, _ = risk.Parse(s.RequireTouch)
+		if !out.RequireTouch.Valid() {
+			out.RequireTouch = risk.Low
+		}
 	}
 	for _, p := range s.Problems {
 		out.Problems = append(out.Problems, engine.Problem{Time: p.Time, Message: p.Message})

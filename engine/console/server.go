@@ -360,7 +360,7 @@ func (ss *session) command(typ string, body []byte) bool {
 		if via != device.KindConsole && via != device.KindYubiKey {
 			return ss.result(d.ID, fmt.Errorf("a console decides with the keypad or a YubiKey, not %q", d.Via), nil)
 		}
-		err := eng.Decide(ss.ctx, d.RequestID, engine.Approval{Approve: d.Approve, Via: via, Code: d.Code, By: ss.label})
+		err := eng.Decide(ss.ctx, d.RequestID, engine.Approval{Approve: d.Approve, Via: via, Code: d.Code, PIN: d.PIN, By: ss.label})
 		return ss.result(d.ID, err, nil)
 	case TypeKill:
 		var k Kill
@@ -431,6 +431,15 @@ func codeOf(err error) string {
 		return CodeBadCode
 	case errors.Is(err, engine.ErrKillSwitch):
 		return CodeKillSwitch
+	case errors.Is(err, engine.ErrTouchRequired):
+		return CodeTouchNeeded
+	}
+	var te *engine.TouchError
+	if errors.As(err, &te) {
+		if te.Denied {
+			return CodeTouchDenied
+		}
+		return CodeTouchFailed
 	}
 	return CodeFailed
 }

@@ -55,6 +55,44 @@ type Device struct {
 	PublicKey string `json:"public_key,omitempty"`
 	// ReplacedBy names the device that replaced this one on rotation.
 	ReplacedBy string `json:"replaced_by,omitempty"`
+	// YubiKey is what enrolment learnt about a YubiKey device (public data
+	// only); set exactly for kind yubikey.
+	YubiKey *YubiKey `json:"yubikey,omitempty"`
+}
+
+// YubiKey describes the card and slot a YubiKey device's key lives in, and
+// the attestation that proved the key was generated there. Everything in
+// it is public.
+type YubiKey struct {
+	Serial      uint32 `json:"serial"`
+	Slot        string `json:"slot"`     // PIV slot in hex: "9c", "82".."95"
+	Firmware    string `json:"firmware"` // "5.7.2"
+	FormFactor  string `json:"form_factor,omitempty"`
+	PINPolicy   string `json:"pin_policy"`   // "never" or "once"
+	TouchPolicy string `json:"touch_policy"` // "always"
+	// AttestationCert is the card's own attestation certificate (slot f9,
+	// issued by Yubico), DER in standard base64.
+	AttestationCert string `json:"attestation_cert"`
+	// SlotCert is the card's attestation of the key (signed by the f9
+	// key), DER in standard base64.
+	SlotCert string `json:"slot_cert"`
+}
+
+// check reports what is wrong with a YubiKey record.
+func (y *YubiKey) check() error {
+	switch {
+	case y.Serial == 0:
+		return errors.New("no serial")
+	case len(y.Slot) != 2:
+		return fmt.Errorf("slot %q is not two hex digits", y.Slot)
+	case y.PINPolicy != "never" && y.PINPolicy != "once":
+		return fmt.Errorf("pin policy %q is not never or once", y.PINPolicy)
+	case y.TouchPolicy != "always":
+		return fmt.Errorf("touch policy %q is not always", y.TouchPolicy)
+	case y.AttestationCert == "" || y.SlotCert == "":
+		return errors.New("attestation certificates missing")
+	}
+	return nil
 }
 
 // Active reports whether the device is not revoked.

@@ -136,7 +136,7 @@ func TestRotate(t *testing.T) {
 func TestPublicKeyDevice(t *testing.T) {
 	r, _ := newRegistry(t)
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	d, err := r.CreatePublic(KindYubiKey, "yubikey 5", &priv.PublicKey)
+	d, err := r.CreateYubiKey("yubikey 5", &priv.PublicKey, sampleYubiKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestPublicKeyDevice(t *testing.T) {
 	}
 	// A registered key on another curve is not an ecdsa-p256-sha256 key.
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	d2, err := r.CreatePublic(KindYubiKey, "wrong curve", &p384.PublicKey)
+	d2, err := r.CreateYubiKey("wrong curve", &p384.PublicKey, sampleYubiKey())
 	if err != nil {
 		t.Fatal(err)
 	}

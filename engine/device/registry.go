@@ -20,8 +20,15 @@ import (
 	"github.com/ony-dev/ony-tui/engine/verdict"
 )
 
-// fileVersion is the registry file format version.
-const fileVersion = 1
+// Registry file format versions. Version 2 adds the "yubikey" object of
+// YubiKey devices; a registry without one is written as version 1, so a
+// build that reads only version 1 keeps reading it. Both are read strictly:
+// a field the version does not define is an error.
+const (
+	fileVersion1 = 1
+	fileVersion2 = 2
+	fileVersion  = fileVersion2 // the newest version this build reads
+)
 
 // maxRegistrySize bounds the registry file read by the hook.
 const maxRegistrySize = 1 << 20
@@ -157,7 +164,7 @@ func identOf(path string) (fileIdent, error) {
 func (r *Registry) load() (registryFile, fileIdent, error) {
 	b, id, err := r.readFileIdent(r.file, maxRegistrySize, r.access.Shared)
 	if errors.Is(err, fs.ErrNotExist) {
-		return registryFile{Version: fileVersion}, fileIdent{}, nil
+		return registryFile{Version: fileVersion1}, fileIdent{}, nil
 	}
 	if err != nil {
 		return registryFile{}, fileIdent{}, fmt.Errorf("reading device registry: %w", err)
@@ -168,8 +175,8 @@ func (r *Registry) load() (registryFile, fileIdent, error) {
 	if err := dec.Decode(&f); err != nil {
 		return registryFile{}, fileIdent{}, fmt.Errorf("reading device registry %s: %w", r.file, err)
 	}
-	if f.Version != fileVersion {
-		return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s has version %d, this build reads %d", r.file, f.Version, fileVersion)
+	if f.Version != fileVersion1 && f.Version != fileVersion2 {
+		return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s has version %d, this build reads %d and %d", r.file, f.Version, fileVersion1, fileVersion2)
 	}
 	seen := map[string]bool{}
 	for _, d := range f.Devices {
@@ -180,8 +187,40 @@ func (r *Registry) load() (registryFile, fileIdent, error) {
 			return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s: device %s signs with an hmac key, which a system install cannot use (the hook could not verify it)", r.file, d.ID)
 		}
 		seen[d.ID] = true
+		if err := checkYubiKey(d, f.Version); err != nil {
+			return registryFile{}, fileIdent{}, fmt.Errorf("device registry %s: device %s: %w", r.file, d.ID, err)
+		}
 	}
 	return f, id, nil
+}
+
+// checkYubiKey enforces that kind yubikey, and only it, carries a valid
+// yubikey object, which version 1 does not define.
+func checkYubiKey(d Device, version int) error {
+	switch {
+	case d.YubiKey != nil && version < fileVersion2:
+		return fmt.Errorf("a yubikey object in a version %d registry", version)
+	case d.Kind == KindYubiKey && d.YubiKey == nil:
+		return errors.New("a yubikey device without its yubikey object")
+	case d.Kind != KindYubiKey && d.YubiKey != nil:
+		return fmt.Errorf("a %s device with a yubikey object", d.Kind)
+	case d.YubiKey != nil:
+		if d.Alg != string(verdict.ECDSAP256SHA256) || d.PublicKey == "" {
+			return errors.New("a yubikey device must have an ecdsa-p256-sha256 public key")
+		}
+		return d.YubiKey.check()
+	}
+	return nil
+}
+
+// versionFor is the oldest file version that can hold f's devices.
+func versionFor(f *registryFile) int {
+	for _, d := range f.Devices {
+		if d.YubiKey != nil {
+			return fileVersion2
+		}
+	}
+	return fileVersion1
 }
 
 // update applies fn to the registry under an exclusive lock and writes the
@@ -214,6 +253,12 @@ func (r *Registry) update(fn func(*registryFile) error) error {
 	}
 	if err := fn(&f); err != nil {
 		return err
+	}
+	f.Version = versionFor(&f)
+	for _, d := range f.Devices {
+		if err := checkYubiKey(d, f.Version); err != nil {
+			return fmt.Errorf("device %s: %w", d.ID, err)
+		}
 	}
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -257,9 +302,27 @@ func (r *Registry) Create(kind Kind, label string) (Device, error) {
 	})
 }
 
+// CreateYubiKey registers a YubiKey: a device that signs with an ECDSA
+// P-256 key held on the card. Only the public key and the public facts of
+// the enrolment are stored.
+func (r *Registry) CreateYubiKey(label string, pub *ecdsa.PublicKey, yk YubiKey) (Device, error) {
+	if err := yk.check(); err != nil {
+		return Device{}, fmt.Errorf("registering yubikey: %w", err)
+	}
+	return r.createPublic(KindYubiKey, label, pub, &yk)
+}
+
 // CreatePublic registers a device that signs with an ECDSA P-256 key held
-// elsewhere (a YubiKey); only its public key is stored.
+// elsewhere; only its public key is stored. YubiKeys are registered with
+// CreateYubiKey.
 func (r *Registry) CreatePublic(kind Kind, label string, pub *ecdsa.PublicKey) (Device, error) {
+	if kind == KindYubiKey {
+		return Device{}, errors.New("creating device: register a yubikey with CreateYubiKey")
+	}
+	return r.createPublic(kind, label, pub, nil)
+}
+
+func (r *Registry) createPublic(kind Kind, label string, pub *ecdsa.PublicKey, yk *YubiKey) (Device, error) {
 	id, err := NewID()
 	if err != nil {
 		return Device{}, err
@@ -273,7 +336,7 @@ func (r *Registry) CreatePublic(kind Kind, label string, pub *ecdsa.PublicKey) (
 		return Device{}, fmt.Errorf("encoding public key: %w", err)
 	}
 	d := Device{ID: id, Kind: kind, Label: label, Created: r.now().UTC(), KeyID: keyID,
-		Alg: string(verdict.ECDSAP256SHA256), PublicKey: hex.EncodeToString(der)}
+		Alg: string(verdict.ECDSAP256SHA256), PublicKey: hex.EncodeToString(der), YubiKey: yk}
 	return d, r.update(func(f *registryFile) error {
 		f.Devices = append(f.Devices, d)
 		return nil
@@ -323,6 +386,26 @@ func (r *Registry) Revoke(id string) (Device, error) {
 		return out, fmt.Errorf("device %s revoked, but removing its key file failed: %w", id, err)
 	}
 	return out, nil
+}
+
+// Replace records that old was replaced by repl (a YubiKey rotated to a new
+// key) and revokes old.
+func (r *Registry) Replace(oldID, replID string) (Device, error) {
+	if err := r.update(func(f *registryFile) error {
+		found := false
+		for i := range f.Devices {
+			if f.Devices[i].ID == oldID {
+				f.Devices[i].ReplacedBy, found = replID, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("device %s: %w", oldID, ErrNotFound)
+		}
+		return nil
+	}); err != nil {
+		return Device{}, err
+	}
+	return r.Revoke(oldID)
 }
 
 // Rotate issues a new device of the same kind and label with a fresh key and

@@ -127,9 +127,12 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 			}
 		}
 	}
+	if err := a.checkGuard(ctx, o.Now); err != nil {
+		return nil, err
+	}
 	a.Codes = totp.New(a.Devices, CodeStore{L: a.Ledger}, a.Journal, o.Now)
 	a.Engine, err = engine.New(engine.Options{Classifier: a.Taxonomy, Journal: a.Journal, Devices: a.Devices,
-		Config: a.Config, Codes: a.Codes, KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System, HostID: host.ID()})
+		Config: a.Config, Codes: a.Codes, Cards: newCardChannel(), KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System, HostID: host.ID()})
 	if err != nil {
 		return nil, err
 	}

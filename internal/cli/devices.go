@@ -8,10 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/ledger"
 )
 
-func newDevicesCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
+func newDevicesCmd(g *globals, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "List, revoke or rotate approval devices",
@@ -36,13 +37,13 @@ device makes its verdicts stop verifying at once, in every hook.`,
 				return nil
 			}
 			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tKIND\tLABEL\tCREATED\tSTATUS\tKEY")
+			fmt.Fprintln(w, "ID\tKIND\tLABEL\tCREATED\tSTATUS\tKEY\tDETAIL")
 			for _, d := range ds {
 				status := "active"
 				if d.Revoked != nil {
 					status = "revoked " + d.Revoked.Local().Format(time.DateTime)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Label, d.Created.Local().Format(time.DateTime), status, d.KeyID)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Label, d.Created.Local().Format(time.DateTime), status, d.KeyID, deviceDetail(d))
 			}
 			return w.Flush()
 		},
@@ -53,7 +54,14 @@ device makes its verdicts stop verifying at once, in every hook.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.manage(cmd.Context(), func(t *tools) error {
-				d, err := t.devices.Revoke(args[0])
+				d, err := t.devices.Get(args[0])
+				if err != nil {
+					return err
+				}
+				err = g.guarded(cmd.Context(), t, newTermPrompt(stdin, stdout), fmt.Sprintf("revoke %s (%s, %s)", d.ID, d.Kind, d.Label), func() error {
+					d, err = t.devices.Revoke(args[0])
+					return err
+				})
 				if err != nil {
 					return err
 				}
@@ -62,6 +70,9 @@ device makes its verdicts stop verifying at once, in every hook.`,
 					return fmt.Errorf("device %s revoked, but recording it failed: %w", d.ID, err)
 				}
 				fmt.Fprintf(stdout, "revoked %s (%s, %s)\n", d.ID, d.Kind, d.Label)
+				if d.YubiKey != nil {
+					fmt.Fprintf(stdout, "its key stays on YubiKey %d in slot %s but signs nothing Ony accepts; delete it with `ykman piv keys delete %s` if you like\n", d.YubiKey.Serial, d.YubiKey.Slot, d.YubiKey.Slot)
+				}
 				if d.Kind == "console" || d.Kind == "engine" {
 					fmt.Fprintln(stderr, "ony-tui: hint: a running console cannot sign with it any more; restart it (ony-tui) to create a new one, or use `ony-tui devices rotate` next time")
 				}
@@ -71,11 +82,22 @@ device makes its verdicts stop verifying at once, in every hook.`,
 	}
 	rotate := &cobra.Command{
 		Use:   "rotate <device-id>",
-		Short: "Give a device a new key and revoke the old one",
+		Short: "Give a device a new key and revoke the old one (a YubiKey: a new key in the same slot)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.manage(cmd.Context(), func(t *tools) error {
-				old, repl, err := t.devices.Rotate(args[0])
+				d, err := t.devices.Get(args[0])
+				if err != nil {
+					return err
+				}
+				if d.Kind == device.KindYubiKey && d.Active() && d.YubiKey != nil {
+					return g.rotateYubiKey(cmd.Context(), t, d, newTermPrompt(stdin, stdout))
+				}
+				var old, repl device.Device
+				err = g.guarded(cmd.Context(), t, newTermPrompt(stdin, stdout), fmt.Sprintf("rotate %s (%s) to a new key", d.ID, d.Kind), func() error {
+					old, repl, err = t.devices.Rotate(args[0])
+					return err
+				})
 				if err != nil {
 					return err
 				}

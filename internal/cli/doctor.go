@@ -69,6 +69,7 @@ the system install instead.`,
 				cfg := d.config()
 				d.taxonomy()
 				d.devices()
+				d.touch(cmd.Context(), cfg)
 				d.ledger(cmd.Context())
 				d.console()
 				d.hookLog()

@@ -32,8 +32,11 @@ again replaces the previous app. The secret is never shown again.`,
 				if label == "" {
 					label = hostLabel()
 				}
-				_, err := totp.Enroll(cmd.Context(), totp.EnrollOptions{Registry: t.devices, Journal: t.journal,
-					Label: label, In: stdin, Out: stdout, Color: useColor()})
+				err := g.guarded(cmd.Context(), t, newTermPrompt(stdin, stdout), "enrol an authenticator app (replacing the current one)", func() error {
+					_, err := totp.Enroll(cmd.Context(), totp.EnrollOptions{Registry: t.devices, Journal: t.journal,
+						Label: label, In: stdin, Out: stdout, Color: useColor()})
+					return err
+				})
 				if errors.Is(err, totp.ErrEnrollAborted) {
 					return fmt.Errorf("%w\nhint: check that the phone's clock is right and type the code the app shows now", err)
 				}
@@ -42,7 +45,7 @@ again replaces the previous app. The secret is never shown again.`,
 		},
 	}
 	totpCmd.Flags().StringVar(&label, "label", "", "name shown in the authenticator app (default user@host)")
-	cmd.AddCommand(totpCmd, newEnrollPhoneCmd(g, stdin, stdout))
+	cmd.AddCommand(totpCmd, newEnrollYubiKeyCmd(g, stdin, stdout), newEnrollPhoneCmd(g, stdin, stdout))
 	return cmd
 }
 

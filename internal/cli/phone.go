@@ -44,7 +44,10 @@ logged or recorded. Enrolling again replaces the previous phone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.manage(cmd.Context(), func(t *tools) error {
-				return enrollPhone(cmd.Context(), g, t, f, stdin, stdout)
+				// While touch is required, enrolling a device needs a touch first.
+				return g.guarded(cmd.Context(), t, newTermPrompt(stdin, stdout), "enrol a phone (replacing the current one)", func() error {
+					return enrollPhone(cmd.Context(), g, t, f, stdin, stdout)
+				})
 			})
 		},
 	}

@@ -34,9 +34,17 @@ const (
 // whole test binary with a message that says what to install; it never
 // skips. A child process that a test re-executes (env ONY_E2E_CHILD set)
 // runs the tests without building.
-func Main(m *testing.M, bin *string, needs ...Need) {
+func Main(m *testing.M, bin *string, needs ...Need) { MainAround(m, bin, nil, needs...) }
+
+// MainAround is Main with work around the tests (a pcscd for the YubiKey
+// tests): around gets the function that runs them and returns the exit
+// code. A nil around just runs them.
+func MainAround(m *testing.M, bin *string, around func(run func() int) int, needs ...Need) {
 	if os.Getenv(EnvChild) != "" {
 		os.Exit(m.Run())
+	}
+	if around == nil {
+		around = func(run func() int) int { return run() }
 	}
 	for _, n := range needs {
 		if _, err := exec.LookPath(string(n)); err != nil {
@@ -55,7 +63,7 @@ func Main(m *testing.M, bin *string, needs ...Need) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := around(m.Run)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

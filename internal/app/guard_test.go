@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/guard"
+	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/ledger"
+)
+
+func startAt(l paths.Layout, t testing.TB) (*App, error) {
+	return Start(context.Background(), Options{Layout: l, DefaultTaxonomy: defaultTaxonomy(t), Build: "test", Mode: "headless"})
+}
+
+func enrolFakeYubiKey(t *testing.T, l paths.Layout) device.Device {
+	t.Helper()
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	d, err := device.Open(l.DevicesFile, l.KeysDir, nil).CreateYubiKey("key", &priv.PublicKey, device.YubiKey{Serial: 7, Slot: "9c",
+		Firmware: "5.7.2", PINPolicy: "never", TouchPolicy: "always", AttestationCert: "MIIB", SlotCert: "MIIC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Turning require_touch on is accepted at start (with a YubiKey enrolled)
+// and recorded; from then on the console refuses to start after a
+// weakening it did not see confirmed with a touch.
+func TestStartGuardsRequireTouch(t *testing.T) {
+	a, l := start(t)
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	touchOn := "approvals:\n  require_touch: high\n"
+	if err := os.WriteFile(l.ConfigFile, []byte(touchOn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startAt(l, t); err == nil || !strings.Contains(err.Error(), "no YubiKey is enrolled") {
+		t.Fatalf("require_touch without a key: %v", err)
+	}
+	yk := enrolFakeYubiKey(t, l)
+	a, err := startAt(l, t)
+	if err != nil {
+		t.Fatalf("turning touch on: %v", err)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	led, err := ledger.Open(context.Background(), l.LedgerFile, LedgerOptions(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok, err := led.LastOf(context.Background(), ledger.KindPolicyConfirmed)
+	led.Close()
+	if err != nil || !ok || !strings.Contains(e.Detail, "require_touch=high; approvals.require_touch turned on") {
+		t.Fatalf("policy-confirmed entry %+v %v %v", e, ok, err)
+	}
+	if a, err := startAt(l, t); err != nil {
+		t.Fatalf("unchanged restart: %v", err)
+	} else {
+		_ = a.Close(context.Background())
+	}
+	// Each weakening, made on disk, stops the next start.
+	for name, tc := range map[string]struct {
+		do, undo func()
+		want     string
+	}{
+		"turned off": {
+			func() { _ = os.WriteFile(l.ConfigFile, []byte("approvals:\n  require_touch: off\n"), 0o600) },
+			func() { _ = os.WriteFile(l.ConfigFile, []byte(touchOn), 0o600) },
+			"require_touch turned off",
+		},
+		"policy edited": {
+			func() { _ = os.WriteFile(l.ConfigFile, []byte(touchOn+"policy:\n  medium: auto\n"), 0o600) },
+			func() { _ = os.WriteFile(l.ConfigFile, []byte(touchOn), 0o600) },
+			"config.yaml edited",
+		},
+		"taxonomy installed": {
+			func() {
+				_ = os.WriteFile(l.TaxonomyFile, []byte(strings.Replace(string(defaultTaxonomy(t)), "risk: critical", "risk: low", 1)), 0o600)
+			},
+			func() { _ = os.Remove(l.TaxonomyFile) },
+			"taxonomy changed: lowers",
+		},
+		"key revoked by hand": {
+			func() { _, _ = device.Open(l.DevicesFile, l.KeysDir, nil).Revoke(yk.ID) },
+			nil,
+			"revoked or removed",
+		},
+	} {
+		tc.do()
+		_, err := startAt(l, t)
+		var ch *guard.ErrChanged
+		if !errors.As(err, &ch) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ony-tui policy confirm") {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if tc.undo == nil {
+			break
+		}
+		tc.undo()
+		a, err := startAt(l, t)
+		if err != nil {
+			t.Fatalf("%s undone: %v", name, err)
+		}
+		_ = a.Close(context.Background())
+	}
+	// policy.json deleted: refused.
+	_ = os.Remove(GuardStore(l).Path)
+	if _, err := startAt(l, t); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("deleted policy.json: %v", err)
+	}
+}
