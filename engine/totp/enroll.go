@@ -129,8 +129,13 @@ func confirm(in *bufio.Reader, o EnrollOptions, secret []byte, last uint64, prom
 			fmt.Fprintln(o.Out, "  that is not 6 digits; try again")
 			continue
 		}
-		if step, ok := match(code, enc, o.Now(), last); ok {
+		now := o.Now()
+		if step, ok := match(code, enc, now, last); ok {
 			return step, nil
+		}
+		if used := usedError(code, enc, now, last); used != nil {
+			fmt.Fprintf(o.Out, "  %s\n", used)
+			continue
 		}
 		fmt.Fprintln(o.Out, "  that code does not match; check the app and the clock, and try again")
 	}
