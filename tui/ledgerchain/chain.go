@@ -152,7 +152,7 @@ func (c *Chain) status() tui.ChainStatus {
 	switch {
 	case ws.CheckpointErr != nil:
 		st.Checkpoint = "checkpoint write failed: " + ws.CheckpointErr.Error()
-	case ws.Checkpoint != nil:
+	case ws.Checkpoint != nil && ws.Checkpoint.Size > 0:
 		st.Checkpoint = "signed up to entry " + humanize.Count(ws.Checkpoint.Size)
 	}
 	return st
@@ -176,7 +176,7 @@ func (c *Chain) Reverify(ctx context.Context, progress func(done, total uint64))
 	if p := r.Problem(); p != nil {
 		st.BreakSeq, st.BreakReason, st.AfterBreak = p.Seq, p.Explain(), r.BadAfter
 	}
-	if cp := r.Checkpoint; cp.Latest != nil {
+	if cp := r.Checkpoint; cp.Latest != nil && (cp.Latest.Size > 0 || cp.Problem != nil) {
 		st.Checkpoint = "signed up to entry " + humanize.Count(cp.Latest.Size) + ", signature ok"
 		if cp.Problem != nil {
 			st.Checkpoint = "checkpoint problem: " + cp.Problem.Explain()
