@@ -2,8 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -127,14 +125,6 @@ func (m *Model) keyStats(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// Glyphs of the chart's bars, by risk: the chart reads without colour.
-const (
-	glyphCrit = "█"
-	glyphHigh = "▓"
-	glyphMed  = "▒"
-	glyphLow  = "░"
-)
-
 // statsLines renders the stats page in exactly h lines of at most w
 // cells: a title, the chart of the last 24 hours, and the figures, as a
 // table when there is room and in flowed lines when there is not.
@@ -175,43 +165,22 @@ func wrapStyled(style lipgloss.Style, text string, w int) []string {
 }
 
 // chartLines draws the decisions of each of the last 24 hours as a
-// stacked bar, low at the bottom and critical on top, rows tall, with a
-// legend above and hour labels below. Each hour with any decision shows
-// at least one cell.
+// stacked bar (stats.Summary.Bars), rows tall, each risk in its own glyph
+// and colour, with a legend above and hour labels below.
 func chartLines(st *Styles, s *stats.Summary, w, rows int) []string {
 	if rows < 2 || len(s.Hours) == 0 {
 		return nil
 	}
-	var peak uint64
-	for _, hr := range s.Hours {
-		peak = max(peak, hr.Total())
-	}
+	bars, peak := s.Bars(rows)
 	axisW := len(humanize.Count(peak)) + 1
 	n := len(s.Hours)
 	col := max(1, min(3, (w-axisW-1)/n))
 	bar := max(1, col-1)
-	if col == 1 {
-		bar = 1
-	}
-	legend := "decisions per hour, last 24 h  " + st.Bars.Crit.Render(glyphCrit) + " crit " + st.Bars.High.Render(glyphHigh) + " high " +
-		st.Bars.Med.Render(glyphMed) + " med " + st.Bars.Low.Render(glyphLow) + " low"
+	styles := [4]lipgloss.Style{st.Bars.Low, st.Bars.Med, st.Bars.High, st.Bars.Crit}
+	glyph := func(r stats.Risk) string { return styles[r].Render(stats.Glyphs[r]) }
+	legend := "decisions per hour, last 24 h  " + glyph(stats.RiskCritical) + " crit " + glyph(stats.RiskHigh) + " high " +
+		glyph(stats.RiskMedium) + " med " + glyph(stats.RiskLow) + " low"
 	out := []string{clip(legend, w)}
-	// cells[i] lists hour i's cells bottom up, each a risk glyph.
-	cells := make([][]string, n)
-	for i, hr := range s.Hours {
-		t := hr.Total()
-		if t == 0 || peak == 0 {
-			continue
-		}
-		height := max(1, int((t*uint64(rows)+peak-1)/peak))
-		counts := []uint64{hr.Low, hr.Medium, hr.High, hr.Critical}
-		styled := []string{st.Bars.Low.Render(glyphLow), st.Bars.Med.Render(glyphMed), st.Bars.High.Render(glyphHigh), st.Bars.Crit.Render(glyphCrit)}
-		for ri, c := range apportion(counts, height) {
-			for j := 0; j < c; j++ {
-				cells[i] = append(cells[i], styled[ri])
-			}
-		}
-	}
 	for r := rows - 1; r >= 0; r-- {
 		label := ""
 		switch r {
@@ -222,147 +191,47 @@ func chartLines(st *Styles, s *stats.Summary, w, rows int) []string {
 		}
 		var b strings.Builder
 		b.WriteString(alignRight(label, axisW-1) + st.Dim.Render("┤"))
-		for i := range cells {
+		for _, cells := range bars {
 			g := " "
-			if r < len(cells[i]) {
-				g = cells[i][r]
+			if r < len(cells) {
+				g = styles[cells[r]].Render(strings.Repeat(stats.Glyphs[cells[r]], bar))
+			} else {
+				g = strings.Repeat(" ", bar)
 			}
-			b.WriteString(strings.Repeat(g, bar) + strings.Repeat(" ", col-bar))
+			b.WriteString(g + strings.Repeat(" ", col-bar))
 		}
-		out = append(out, b.String())
+		out = append(out, clip(b.String(), w))
 	}
-	// Hour labels under every sixth hour (every twelfth when narrow).
 	step := 6
 	if col == 1 {
 		step = 12
 	}
-	axis := []rune(strings.Repeat(" ", axisW+n*col+6))
-	for i := 0; i < n; i += step {
-		lbl := []rune(s.Hours[i].Start.Format("15h"))
-		at := axisW + i*col
-		copy(axis[at:], lbl)
-	}
-	nowLbl := []rune("now")
-	copy(axis[axisW+(n-1)*col:], nowLbl)
-	out = append(out, st.Dim.Render(clip(strings.TrimRight(string(axis), " "), w)))
-	return out
-}
-
-// apportion splits total cells between counts in proportion (largest
-// remainder), giving each non-zero count at least one cell when there is
-// room.
-func apportion(counts []uint64, total int) []int {
-	var sum uint64
-	for _, c := range counts {
-		sum += c
-	}
-	out := make([]int, len(counts))
-	if sum == 0 || total <= 0 {
-		return out
-	}
-	type rem struct {
-		i int
-		r uint64
-	}
-	var rems []rem
-	given := 0
-	for i, c := range counts {
-		q := c * uint64(total) / sum
-		out[i] = int(q)
-		given += int(q)
-		rems = append(rems, rem{i, c * uint64(total) % sum})
-	}
-	for given < total {
-		best := -1
-		for j, r := range rems {
-			if counts[r.i] == 0 {
-				continue
-			}
-			// Prefer a count with no cell yet, then the largest remainder.
-			if best < 0 || (out[r.i] == 0 && out[rems[best].i] != 0) ||
-				((out[r.i] == 0) == (out[rems[best].i] == 0) && r.r > rems[best].r) {
-				best = j
-			}
-		}
-		out[rems[best].i]++
-		rems[best].r = 0
-		given++
-	}
+	out = append(out, st.Dim.Render(clip(s.AxisLabels(axisW, col, step), w)))
 	return out
 }
 
 // figureLines are the figures in at most room lines: a table of the last
 // 24 hours beside all time when it fits, flowed text otherwise.
 func figureLines(st *Styles, s *stats.Summary, w, room int) []string {
-	if table := figureTable(st, s, w); len(table) <= room-5 && w >= 60 {
+	if table := figureTable(st, s, w); len(table)+4 <= room && w >= 60 {
 		return table
 	}
 	return figureFlow(st, s, w, room-3)
 }
 
-func pct(n, of uint64) string {
-	if of == 0 {
-		return "—"
-	}
-	return strconv.FormatUint((n*100+of/2)/of, 10) + "%"
-}
-
-func share(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }
-
-// fmtWait is an answer time: 0.4s, 12s, 1m05s, 2h.
-func fmtWait(m stats.Millis, n uint64) string {
-	if n == 0 {
-		return "—"
-	}
-	d := m.Duration()
-	switch {
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + "s"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
-	}
-	return strconv.Itoa(int(d/time.Hour)) + "h"
-}
-
-func topHeld(f *stats.Figures, w int) string {
-	if len(f.TopHeld) == 0 {
-		return "most held: nothing held"
-	}
-	parts := make([]string, 0, len(f.TopHeld))
-	for _, a := range f.TopHeld {
-		parts = append(parts, visible(a.Action, false)+" "+humanize.Count(a.Count))
-	}
-	return clip("most held: "+strings.Join(parts, " · "), w)
-}
-
 // figureTable is the figures as rows with a column for the last 24 hours
 // and one for all time.
 func figureTable(st *Styles, s *stats.Summary, w int) []string {
-	d, a := &s.Day, &s.All
 	labelW := 24
 	colW := max(10, min(16, (w-labelW)/2))
 	row := func(label, day, all string) string {
 		return clip(padRight(label, labelW)+alignRight(day, colW)+alignRight(all, colW), w)
 	}
-	count := func(n uint64) string { return humanize.Count(n) }
-	ofHeld := func(n, held uint64) string { return humanize.Count(n) + " " + pct(n, held) }
-	lines := []string{
-		st.Dim.Render(row("", "last 24 h", "all time")),
-		row("decisions", count(d.Decisions), count(a.Decisions)),
-		row("allowed automatically", share(d.AutoShare()), share(a.AutoShare())),
-		row("held for a person", count(d.Held), count(a.Held)),
-		row("  approved", ofHeld(d.Approved, d.Held), ofHeld(a.Approved, a.Held)),
-		row("  denied", ofHeld(d.Denied, d.Held), ofHeld(a.Denied, a.Held)),
-		row("  timed out", ofHeld(d.TimedOut, d.Held), ofHeld(a.TimedOut, a.Held)),
-		row("denied by Ony", count(d.Blocked), count(a.Blocked)),
-		row("answer time median", fmtWait(d.AnswerMedian, d.Answers), fmtWait(a.AnswerMedian, a.Answers)),
-		row("answer time p90", fmtWait(d.AnswerP90, d.Answers), fmtWait(a.AnswerP90, a.Answers)),
-		row("wrong codes", count(d.CodesFailed), count(a.CodesFailed)),
-		topHeld(d, w),
+	lines := []string{st.Dim.Render(row("", "last 24 h", "all time"))}
+	for _, r := range s.Rows() {
+		lines = append(lines, row(r.Label, r.Day, r.All))
 	}
-	return lines
+	return append(lines, clip("most held: "+visible(s.Day.TopHeldText(), false), w))
 }
 
 // figureFlow is the figures of the last 24 hours in a few flowed lines,
@@ -372,23 +241,23 @@ func figureFlow(st *Styles, s *stats.Summary, w, room int) []string {
 	sep := st.Dim.Render(" · ")
 	segs := []string{
 		st.Bold.Render("24 h:") + " " + humanize.Count(d.Decisions) + " decisions",
-		share(d.AutoShare()) + " auto",
+		stats.Share(d.AutoShare()) + " auto",
 		humanize.Count(d.Held) + " held",
 		"approved " + humanize.Count(d.Approved),
 		"denied " + humanize.Count(d.Denied),
 		"timed out " + humanize.Count(d.TimedOut),
 		"denied by Ony " + humanize.Count(d.Blocked),
-		"answer median " + fmtWait(d.AnswerMedian, d.Answers),
-		"p90 " + fmtWait(d.AnswerP90, d.Answers),
+		"answer median " + stats.Wait(d.AnswerMedian, d.Answers),
+		"p90 " + stats.Wait(d.AnswerP90, d.Answers),
 	}
 	if d.CodesFailed > 0 {
 		segs = append(segs, humanize.Count(d.CodesFailed)+" wrong codes")
 	}
 	out := flow(segs, sep, w)
-	out = append(out, topHeld(d, w))
+	out = append(out, clip("most held: "+visible(d.TopHeldText(), false), w))
 	out = append(out, flow([]string{st.Bold.Render("all time:") + " " + humanize.Count(a.Decisions) + " decisions",
-		share(a.AutoShare()) + " auto", humanize.Count(a.Held) + " held",
-		"median " + fmtWait(a.AnswerMedian, a.Answers)}, sep, w)...)
+		stats.Share(a.AutoShare()) + " auto", humanize.Count(a.Held) + " held",
+		"median " + stats.Wait(a.AnswerMedian, a.Answers)}, sep, w)...)
 	if len(out) > room {
 		out = out[:max(0, room)]
 	}

@@ -137,20 +137,3 @@ func TestStatsPageWithoutFigures(t *testing.T) {
 		t.Fatalf("error:\n%s", f.screen())
 	}
 }
-
-func TestApportion(t *testing.T) {
-	for _, tc := range []struct {
-		counts []uint64
-		total  int
-		want   string
-	}{
-		{[]uint64{10, 0, 0, 1}, 4, "[3 0 0 1]"},
-		{[]uint64{1, 1, 1, 1}, 2, "[1 1 0 0]"},
-		{[]uint64{5, 5, 0, 0}, 3, "[2 1 0 0]"},
-		{[]uint64{0, 0, 0, 0}, 3, "[0 0 0 0]"},
-	} {
-		if got := fmt.Sprint(apportion(tc.counts, tc.total)); got != tc.want {
-			t.Errorf("apportion(%v, %d) = %s, want %s", tc.counts, tc.total, got, tc.want)
-		}
-	}
-}

@@ -195,3 +195,23 @@ func TestSummaryCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestApportion(t *testing.T) {
+	for _, tc := range []struct {
+		counts []uint64
+		total  int
+		want   string
+	}{
+		{[]uint64{10, 0, 0, 1}, 4, "[3 0 0 1]"},
+		{[]uint64{1, 1, 1, 1}, 2, "[0 0 1 1]"}, // critical and high first
+		{[]uint64{5, 5, 0, 0}, 3, "[2 1 0 0]"},
+		{[]uint64{0, 0, 0, 0}, 3, "[0 0 0 0]"},
+		{[]uint64{100, 1, 1, 1}, 3, "[1 0 1 1]"},
+		{[]uint64{3, 3, 3, 3}, 8, "[2 2 2 2]"},
+		{[]uint64{0, 0, 0, 7}, 5, "[0 0 0 5]"},
+	} {
+		if got := fmt.Sprint(Apportion(tc.counts, tc.total)); got != tc.want {
+			t.Errorf("Apportion(%v, %d) = %s, want %s", tc.counts, tc.total, got, tc.want)
+		}
+	}
+}
