@@ -16,7 +16,8 @@ It fails closed: no console, a bad verdict, a timeout or bad input all deny.
 "ony-tui install <harness>" writes the entry that runs it; you do not run it
 yourself, except to try a call by hand:
 
-  echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git push --force"}}' | ony-tui hook claude
+  echo '{"hook_event_name":"PreToolUse","tool_name":"Bash",
+         "tool_input":{"command":"git push --force"}}' | ony-tui hook claude
 
 Flags: --home DIR (the Ony home, as for the console), --deadline DURATION
 (how long to wait for a verdict; default hook_deadline), --system [--root
@@ -55,7 +56,8 @@ func atTerminal(args []string, stdout, stderr io.Writer) int {
 The hook is what a harness runs before each tool call, with the call as JSON
 on stdin. To gate a harness: ony-tui install claude (or codex, cursor, gemini,
 copilot). To try a call by hand, pipe it in:
-  echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}' | ony-tui hook claude
+  echo '{"hook_event_name":"PreToolUse","tool_name":"Bash",
+         "tool_input":{"command":"ls"}}' | ony-tui hook claude
 More: ony-tui hook --help
 `)
 	return exitAtTerminal

@@ -73,8 +73,12 @@ func (g *globals) installOptions(harnessName, project string, dryRun bool) (inst
 		}
 	}
 	return install.Options{Harness: harnessName, Binary: bin, HomeDir: home, ProjectDir: project, OnyHome: onyHome,
-		Deadline: cfg.HookDeadline, DryRun: dryRun, Getenv: os.Getenv}, nil
+		Deadline: cfg.HookDeadline, DryRun: dryRun, Getenv: os.Getenv, Record: filepath.Join(l.StateDir, installRecord)}, nil
 }
+
+// installRecord, in the state directory, lists the directories install
+// created in harness configs, for uninstall to remove.
+const installRecord = "installed.json"
 
 func newInstallCmd(g *globals, stdout, stderr io.Writer, add bool) *cobra.Command {
 	var project, engineUser, hookGroup string

@@ -99,6 +99,7 @@ it in a tamper-evident ledger.`,
 		},
 	}
 	root.SetVersionTemplate("ony-tui {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
