@@ -104,3 +104,35 @@ func TestDemoHeaderCountsDown(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// At 80x24 the whole enrolment card fits on the alternate screen, the QR
+// code beside the secret and the hint for someone without a phone; when
+// it ends, none of it stays on the terminal.
+func TestEnrolmentCardAt80x24(t *testing.T) {
+	home := e2e.NewHome(t, "")
+	tm := e2e.StartTerm(t, 80, 24, []string{"NO_COLOR=1"}, bin, "enroll", "totp", "--home", home)
+	s := tm.WaitFor(10*time.Second, "secret (SHA1, 6 digits, 30 s):", "oathtool --totp -b SECRET", "Code now shown in the app:")
+	lines := strings.Split(s, "\n")
+	secretLine := ""
+	for i, l := range lines {
+		if strings.Contains(l, "secret (SHA1") && i+1 < len(lines) {
+			next := lines[i+1]
+			if !strings.ContainsAny(next, "▀▄█") {
+				t.Fatalf("the secret is not beside the QR code:\n%s", s)
+			}
+			secretLine = strings.TrimSpace(next[strings.LastIndex(next, "  ")+2:])
+		}
+		if len([]rune(l)) > 80 {
+			t.Fatalf("a line runs past 80 columns: %q", l)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		tm.Text("000000")
+		tm.Keys("Enter")
+		time.Sleep(200 * time.Millisecond)
+	}
+	after := tm.WaitFor(10*time.Second, "enrolment aborted")
+	if secretLine == "" || strings.Contains(after, secretLine[:9]) || strings.Contains(after, "oathtool") {
+		t.Fatalf("the card stayed on the terminal (secret %q):\n%s", secretLine, after)
+	}
+}
