@@ -74,7 +74,9 @@ filters, under a header row: the entry, its status, kind, action, risk,
 decision and who decided (auto, keypad, code, touch, phone, remembered, or
 Ony's own timeout, kill switch, policy), then its target and detail.
 --stats prints instead what Ony decided over the matching entries (with
---json, one object for scripts). An entry an older version recorded with a secret in its target,
+--json, one object for scripts).
+
+An entry an older version recorded with a secret in its target,
 detail or hint is printed redacted and marked "secret suspected"
 ("secret_suspected": true with --json): rotate that secret (README). The
 ledger itself is never rewritten.`,
