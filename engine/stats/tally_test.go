@@ -1,8 +1,11 @@
 package stats
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +216,54 @@ func TestApportion(t *testing.T) {
 		if got := fmt.Sprint(Apportion(tc.counts, tc.total)); got != tc.want {
 			t.Errorf("Apportion(%v, %d) = %s, want %s", tc.counts, tc.total, got, tc.want)
 		}
+	}
+}
+
+// A long catch-up reads pages in parallel and still feeds every entry once,
+// in order, whether the seqs are contiguous or have gaps (a damaged
+// ledger), and whatever the number of readers.
+func TestCatchUpParallel(t *testing.T) {
+	for _, gaps := range []bool{false, true} {
+		var all []ledger.Entry
+		seq := uint64(0)
+		for i := 0; i < 3*page+1234; i++ {
+			seq++
+			if gaps && i%777 == 0 {
+				seq += 5
+			}
+			all = append(all, ledger.Entry{Seq: seq, Kind: ledger.KindAutoAllow, Risk: "low", Time: t0, Factors: []string{"auto"}, Decision: "approve"})
+		}
+		read := func(_ context.Context, after uint64, limit int) ([]ledger.Entry, error) {
+			i := sort.Search(len(all), func(i int) bool { return all[i].Seq > after })
+			return all[i:min(len(all), i+limit)], nil
+		}
+		for _, n := range []int{1, 2, 3, 4} {
+			tl := NewTally()
+			first, _ := read(context.Background(), 0, page)
+			for i := range first {
+				tl.Add(&first[i])
+			}
+			if err := catchUpParallel(context.Background(), tl, read, n); err != nil {
+				t.Fatal(err)
+			}
+			if tl.Entries() != uint64(len(all)) || tl.Last() != all[len(all)-1].Seq || tl.Summary(t0).All.Auto != uint64(len(all)) {
+				t.Fatalf("gaps %v, %d readers: %d entries through %d", gaps, n, tl.Entries(), tl.Last())
+			}
+		}
+	}
+	// A failing read is an error, not a silent short count.
+	tl := NewTally()
+	err := CatchUp(context.Background(), tl, func(_ context.Context, after uint64, limit int) ([]ledger.Entry, error) {
+		if after > 0 {
+			return nil, errors.New("disk I/O error")
+		}
+		out := make([]ledger.Entry, limit)
+		for i := range out {
+			out[i] = ledger.Entry{Seq: uint64(i + 1), Kind: ledger.KindConsoleStarted, Time: t0}
+		}
+		return out, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Fatalf("err %v", err)
 	}
 }
