@@ -234,7 +234,8 @@ var shortKinds = map[string]string{
 	"console-started": "started", "console-stopped": "stopped", "taxonomy-loaded": "taxonomy",
 	"device-enrolled": "enrolled", "device-revoked": "revoked", "kill-engaged": "kill on",
 	"kill-released": "kill off", "phone-placed": "call", "phone-answered": "answered",
-	"phone-failed": "call fail", "away-changed": "away", "code-unlocked": "unlocked",
+	"phone-failed": "call fail", "phone-ended": "call end", "away-changed": "away", "code-unlocked": "unlocked",
+	"chain-started": "new chain",
 }
 
 // outcome says how an entry ended, in a few words: the decision and who
