@@ -17,7 +17,11 @@ var (
 	ErrNotPending   = errors.New("request is not waiting for a decision")
 	ErrCodeRequired = errors.New("this action needs a 6-digit code")
 	ErrBadCode      = errors.New("wrong code")
-	ErrKillSwitch   = errors.New("kill switch engaged")
+	// ErrCodeReused is a right code whose time-step was already used (a
+	// code works once). The code checker's error matches it; Decide's
+	// error then says so, and still matches ErrBadCode.
+	ErrCodeReused = errors.New("this code was already used")
+	ErrKillSwitch = errors.New("kill switch engaged")
 	// ErrFactorRequired refuses a keypad-only approval where every
 	// approval needs a factor the agent cannot produce (Options.
 	// RequireFactor). It wraps ErrCodeRequired: a code makes it an approval.
@@ -144,8 +148,21 @@ func (e *Engine) codeFailed(ctx context.Context, p *pending, cause error) error 
 		}
 		return fmt.Errorf("%w: request denied after %d wrong codes", ErrBadCode, fails)
 	}
+	if errors.Is(cause, ErrCodeReused) {
+		return &badCode{msg: fmt.Sprintf("%v (%d of %d wrong codes)", cause, fails, MaxCodeFailures), cause: cause}
+	}
 	return fmt.Errorf("%w (%d of %d): %v", ErrBadCode, fails, MaxCodeFailures, cause)
 }
+
+// badCode is a wrong code whose cause says it better than "wrong code"
+// does; it matches ErrBadCode and its cause.
+type badCode struct {
+	msg   string
+	cause error
+}
+
+func (e *badCode) Error() string   { return e.msg }
+func (e *badCode) Unwrap() []error { return []error{ErrBadCode, e.cause} }
 
 func factorOf(k device.Kind) string {
 	switch k {

@@ -71,6 +71,9 @@ const (
 	ReasonStopped     = "denied: the Ony console stopped before a decision"
 	ReasonCodeLimit   = "denied: too many wrong codes for this request"
 	ReasonLedgerError = "denied: the Ony audit ledger could not record this decision"
+	// ReasonSameCall starts the reason of a harness's follow-up question
+	// about a call a person approved moments ago.
+	ReasonSameCall = "approved moments ago for the same call"
 )
 
 // MinRemaining is the least time the engine keeps between its own deadline
@@ -162,7 +165,7 @@ func (e *Engine) Submit(ctx context.Context, req wire.Request) (*Ticket, error) 
 	case kill:
 		e.finish(ctx, p, verdict.Deny, ReasonKillSwitch, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case answered && p.need != config.Block:
-		e.finish(ctx, p, verdict.Approve, "approved moments ago for the same call (request "+prior.requestID+")",
+		e.finish(ctx, p, verdict.Approve, ReasonSameCall+" (request "+prior.requestID+")",
 			ledger.KindVerdict, device.KindEngine, prior.factors, 0)
 	case p.need == config.Block:
 		e.finish(ctx, p, verdict.Deny, ReasonPolicy, ledger.KindVerdict, device.KindEngine, nil, 0)

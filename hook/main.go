@@ -46,6 +46,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func mainArgs(args []string, interrupts <-chan os.Signal, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A harness always pipes the call in. A terminal on stdin means a
+	// person typed the command: say what the hook is for rather than wait.
+	// This is the only path that can exit 0 without a verified approval,
+	// and only for --help at a terminal.
+	if readerIsTerminal(stdin) {
+		return atTerminal(args, stdout, stderr)
+	}
 	opts := Options{Interrupts: interrupts}
 	var problems []string
 	for i := 0; i < len(args); i++ {

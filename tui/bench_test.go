@@ -15,7 +15,7 @@ func BenchmarkView(b *testing.B) {
 	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
 		b.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(b *testing.B) {
 			const total = 1_000_000
-			c := &fakeChain{status: ChainStatus{Entries: total, Verified: total, Head: entryHash(total), Checkpoint: "size 999936 ok"}}
+			c := &fakeChain{status: ChainStatus{Entries: total, Verified: total, Head: entryHash(total), Checkpoint: "signed up to entry 999,936"}}
 			for seq := uint64(total - 63); seq <= total; seq++ {
 				c.entries = append(c.entries, ChainEntry{Seq: seq, Kind: "verdict", Action: "git.push.force", Decision: "approve",
 					Prev: entryHash(seq - 1), Hash: entryHash(seq), Verified: true})

@@ -292,8 +292,8 @@ func TestTooSmallStillWorks(t *testing.T) {
 }
 
 func TestEveryLineFits(t *testing.T) {
-	for _, sz := range [][2]int{{50, 12}, {64, 20}, {80, 24}, {100, 30}, {119, 40}, {120, 30}, {160, 48}, {240, 60}} {
-		for _, keys := range [][]string{nil, {"?"}, {"q"}, {"A", "1"}, {"/", "c"}, {"K"}, {"K", "K"}} {
+	for _, sz := range [][2]int{{50, 12}, {60, 15}, {64, 20}, {80, 24}, {100, 30}, {119, 40}, {120, 30}, {160, 48}, {240, 60}} {
+		for _, keys := range [][]string{nil, {"?"}, {"?", "end"}, {"q"}, {"A", "1"}, {"/", "c"}, {"K"}, {"K", "K"}, {"s"}} {
 			f := newFixture(t, fixtureOpts{})
 			f.size(sz[0], sz[1])
 			f.busy()

@@ -114,24 +114,39 @@ func entryHash(seq uint64) string {
 	return h
 }
 
-// chainOf builds an intact chain with these action labels, or breaks it at
-// breakAt (0 = intact).
+// chainOf builds an intact chain with these entries, or breaks it at
+// breakAt (0 = intact). An entry is "kind" (console-started), "action
+// decision by" (a verdict; by auto an automatic allow), "action held" (a
+// request) or "action wrong-code" (a failed code).
 func chainOf(labels []string, breakAt uint64) *fakeChain {
 	c := &fakeChain{}
 	prev := strings.Repeat("0", 64)
 	for i, l := range labels {
 		seq := uint64(i + 1)
-		kind, action, decision := "verdict", l, ""
-		if a, d, ok := strings.Cut(l, " "); ok {
-			action, decision = a, d
+		e := ChainEntry{Seq: seq, Prev: prev, Hash: entryHash(seq)}
+		switch f := strings.Fields(l); {
+		case len(f) == 0:
+			e.Kind = "verdict"
+		case len(f) == 1:
+			e.Kind = f[0]
+		case f[1] == "held":
+			e.Kind, e.Action = "request", f[0]
+		case f[1] == "wrong-code":
+			e.Kind, e.Action = "code-failed", f[0]
+		default:
+			e.Kind, e.Action, e.Decision = "verdict", f[0], f[1]
+			e.By = strings.Join(f[2:], " ")
+			if e.By == "auto" {
+				e.Kind = "auto-allow"
+			}
 		}
 		broken := breakAt != 0 && seq >= breakAt
-		c.entries = append(c.entries, ChainEntry{Seq: seq, Kind: kind, Action: action, Decision: decision,
-			Prev: prev, Hash: entryHash(seq), Verified: !broken, Broken: broken})
+		e.Verified, e.Broken = !broken, broken
+		c.entries = append(c.entries, e)
 		prev = entryHash(seq)
 	}
 	n := uint64(len(labels))
-	c.status = ChainStatus{Entries: n, Verified: n, Head: prev, Checkpoint: "size " + fmt.Sprint(n) + " ok"}
+	c.status = ChainStatus{Entries: n, Verified: n, Head: prev, Checkpoint: "signed up to entry " + fmt.Sprint(n)}
 	if breakAt != 0 {
 		c.status.Verified = breakAt - 1
 		c.status.BreakSeq = breakAt
@@ -171,6 +186,11 @@ type fixtureOpts struct {
 	// empty enrols none.
 	yubikey      string
 	requireTouch risk.Level // approvals.require_touch
+	// note is the header note (the demo's code); stats the stats source
+	// (nil: a sample day of figures; noStats: none).
+	note    func() string
+	stats   StatsSource
+	noStats bool
 }
 
 func newFixture(t testing.TB, o fixtureOpts) *fixture {
@@ -206,13 +226,17 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	// runs in-process.
 	_, detach := eng.AttachConsole("the test's console")
 	t.Cleanup(detach)
-	deps := Deps{Engine: eng, Socket: "/run/user/1000/ony/ony.sock", Now: f.clk.Now, NoColor: o.noColor, Label: "the test's console", Attached: o.attached}
+	deps := Deps{Engine: eng, Socket: "/run/user/1000/ony/ony.sock", Now: f.clk.Now, NoColor: o.noColor, Label: "the test's console", Attached: o.attached,
+		Note: o.note, Stats: o.stats}
+	if deps.Stats == nil && !o.noStats {
+		deps.Stats = sampleDay(f.clk.Now)
+	}
 	switch {
 	case o.noChain:
 	case o.chain != nil:
 		f.chain = o.chain
 	default:
-		f.chain = chainOf([]string{"session.start", "deploy.production approve", "db.migrate deny", "secret.rotate approve"}, 0)
+		f.chain = chainOf([]string{"console-started", "deploy.production approve code", "db.migrate deny keypad", "secret.rotate approve keypad"}, 0)
 	}
 	if f.chain != nil {
 		deps.Chain = f.chain

@@ -1,12 +1,14 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/ony-dev/ony-tui/engine/risk"
+	"github.com/ony-dev/ony-tui/engine/stats"
 )
 
 // TestGolden renders the console in each state at each size, without
@@ -49,11 +51,43 @@ func TestGolden(t *testing.T) {
 			f.key("down")          // a high request: no code, straight to the touch
 			f.apply(keyPress("Y")) // the card waits: its command is not run
 		}},
+		{name: "stats", setup: func(f *fixture) {
+			f.busy()
+			f.key("s")
+		}},
+		{name: "stats-reading", opts: fixtureOpts{stats: StatsFunc(func(ctx context.Context) (stats.Summary, error) {
+			<-ctx.Done() // never answers while the test looks
+			return stats.Summary{}, ctx.Err()
+		})}, setup: func(f *fixture) {
+			f.busy()
+			f.m.stats.open, f.m.stats.loading = true, true // as s does, without waiting for the answer
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "help", setup: func(f *fixture) {
+			f.busy()
+			f.key("?")
+		}},
+		{name: "help-scrolled", setup: func(f *fixture) {
+			f.busy()
+			f.key("?")
+			f.key("pgdown")
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "demo-code", opts: fixtureOpts{note: func() string { return "demo code 333 868 · next in 12s" }}, setup: func(f *fixture) {
+			f.busy()
+			f.key("A")
+			f.typeText("12")
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "ledger-pane", opts: fixtureOpts{chain: chainOf([]string{"console-started", "taxonomy-loaded", "fs.read approve auto",
+			"git.push.force held", "git.push.force wrong-code", "git.push.force approve code", "deploy.production held",
+			"deploy.production deny timeout", "git.push approve remembered", "db.drop deny keypad", "kill-engaged",
+			"secret.read deny kill switch"}, 0)}, setup: func(f *fixture) {
+			f.refresh()
+			f.loadChain()
+		}, sizes: [][2]int{{80, 24}, {100, 30}, {160, 48}}},
 	}
 	for _, sc := range scenarios {
 		sizes := sc.sizes
 		if sizes == nil {
-			sizes = [][2]int{{80, 24}, {100, 30}, {160, 48}}
+			sizes = [][2]int{{80, 24}, {60, 15}, {100, 30}, {160, 48}}
 		}
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz[0], sz[1]), func(t *testing.T) {

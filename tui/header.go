@@ -8,60 +8,114 @@ import (
 	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
-// headerLines renders the header for width w: where hooks connect, how many
-// agents are connected, the kill switch, the away state, the chain and the
-// code device, flowed onto as few lines as fit.
-func (m *Model) headerLines(w int) []string {
+// seg is one piece of the header: its text, a shorter form for narrow
+// terminals (empty: the same), and its priority when the header must
+// shed pieces (lower goes first).
+type seg struct {
+	text, short string
+	prio        int
+}
+
+// Header priorities.
+const (
+	prioDetail   = iota // the socket path, the head hash
+	prioInfo            // hooks and sessions, the checkpoint, "away off"
+	prioState           // the code device, the chain
+	prioWarn            // away, no code device, consoles
+	prioCritical        // ONY, the demo's code, the kill switch, a broken chain
+)
+
+// headerLines renders the header for width w in at most maxLines lines:
+// what matters most (the kill switch, a broken chain, the demo's code)
+// always; below 100 columns in shorter words and without the socket path
+// and the head hash; then, if it still does not fit, without the least
+// important pieces.
+func (m *Model) headerLines(w, maxLines int) []string {
 	st := &m.styles
 	s := &m.snap
-	segs := make([]string, 0, 10)
-	segs = append(segs, st.Brand.Render("ONY"))
-	if m.deps.Socket != "" {
-		segs = append(segs, "socket "+m.deps.Socket)
+	wide := w >= 100
+	var segs []seg
+	add := func(prio int, text, short string) { segs = append(segs, seg{text, short, prio}) }
+	add(prioCritical, st.Brand.Render("ONY"), "")
+	if m.deps.Note != nil {
+		if n := m.deps.Note(); n != "" {
+			add(prioCritical, st.Warn.Render(n), "")
+		}
+	}
+	if wide && m.deps.Socket != "" {
+		add(prioDetail, "socket "+m.deps.Socket, "")
 	}
 	if m.deps.Attached {
-		segs = append(segs, "attached to the engine")
-	}
-	segs = append(segs, plural(s.Conns, "hook")+" connected, "+plural(s.Sessions, "session")+" waiting")
-	if n := len(s.Consoles); n > 1 {
-		segs = append(segs, st.Warn.Render(plural(n, "console")+" attached"))
-	} else if m.haveSnap && n == 0 {
-		segs = append(segs, st.Bad.Render("no console attached"))
+		add(prioInfo, "attached to the engine", "attached")
 	}
 	if s.KillSwitch {
-		segs = append(segs, st.Bad.Render("KILL SWITCH ENGAGED"))
+		add(prioCritical, st.Bad.Render("KILL SWITCH ENGAGED"), "")
 	} else {
-		segs = append(segs, "kill switch "+st.Good.Render("off"))
+		add(prioCritical, "kill switch "+st.Good.Render("off"), "")
 	}
 	switch {
 	case s.Away && s.PhoneConfigured:
-		segs = append(segs, st.Warn.Render("AWAY: phone takes over"))
+		add(prioWarn, st.Warn.Render("AWAY: phone takes over"), st.Warn.Render("AWAY: phone"))
 	case s.Away:
-		segs = append(segs, st.Warn.Render("AWAY (no phone configured)"))
+		add(prioWarn, st.Warn.Render("AWAY (no phone configured)"), st.Warn.Render("AWAY, no phone"))
 	default:
-		segs = append(segs, "away "+st.Good.Render("off"))
+		add(prioInfo, "away "+st.Good.Render("off"), "")
 	}
-	segs = append(segs, m.phoneSegments()...)
-	segs = append(segs, m.ledger.summary(st)...)
+	for _, p := range m.phoneSegments() {
+		add(prioWarn, p, "")
+	}
+	segs = append(segs, m.ledger.summary(st, wide)...)
 	switch {
 	case !m.haveSnap:
 	case s.CodeEnrolled:
-		segs = append(segs, "code device "+st.Good.Render("enrolled"))
+		add(prioState, "code device "+st.Good.Render("enrolled"), "code "+st.Good.Render("enrolled"))
 	default:
-		segs = append(segs, st.Warn.Render("no code device: run `ony-tui enroll totp`"))
+		add(prioWarn, st.Warn.Render("no code device: run `ony-tui enroll totp`"), st.Warn.Render("no code device"))
 	}
 	switch s := &m.snap; {
 	case s.RequireTouch.Valid():
-		segs = append(segs, st.Good.Render("touch required: "+touchLevel(s.RequireTouch)))
+		add(prioState, st.Good.Render("touch required: "+touchLevel(s.RequireTouch)), st.Good.Render("touch: "+touchLevel(s.RequireTouch)))
 	case len(s.YubiKeys) > 0:
-		segs = append(segs, "YubiKey enrolled · touch not required")
+		add(prioInfo, "YubiKey enrolled · touch not required", "touch not required")
 	}
-	if m.deps.Note != nil {
-		if n := m.deps.Note(); n != "" {
-			segs = append(segs, st.Warn.Render(n))
+	add(prioInfo, plural(s.Conns, "hook")+" connected, "+plural(s.Sessions, "session")+" waiting",
+		plural(s.Conns, "hook")+", "+plural(s.Sessions, "session"))
+	if n := len(s.Consoles); n > 1 {
+		add(prioWarn, st.Warn.Render(plural(n, "console")+" attached"), st.Warn.Render(plural(n, "console")))
+	} else if m.haveSnap && n == 0 {
+		add(prioWarn, st.Bad.Render("no console attached"), "")
+	}
+	sep := st.Dim.Render(" · ")
+	texts := func(short bool) []string {
+		out := make([]string, len(segs))
+		for i, sg := range segs {
+			out[i] = sg.text
+			if short && sg.short != "" {
+				out[i] = sg.short
+			}
 		}
+		return out
 	}
-	return flow(segs, st.Dim.Render(" · "), w)
+	if lines := flow(texts(false), sep, w); len(lines) <= maxLines && wide {
+		return lines
+	}
+	for {
+		lines := flow(texts(true), sep, w)
+		if len(lines) <= maxLines {
+			return lines
+		}
+		// Shed the least important piece, the last of its rank first.
+		drop := -1
+		for i, sg := range segs {
+			if sg.prio < prioCritical && (drop < 0 || sg.prio <= segs[drop].prio) {
+				drop = i
+			}
+		}
+		if drop < 0 {
+			return lines[:maxLines]
+		}
+		segs = append(segs[:drop], segs[drop+1:]...)
+	}
 }
 
 // touchLevel names the risks a touch is required for.

@@ -49,6 +49,8 @@ func (m *Model) dispatchKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.keyFilter(k)
 	case m.showHelp:
 		return m.keyHelp(k)
+	case m.stats.open:
+		return m.keyStats(k)
 	}
 	return m.keyMain(k)
 }
@@ -61,7 +63,7 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Quit):
 		return m.askQuit()
 	case key.Matches(k, keys.Help):
-		m.showHelp = true
+		m.showHelp, m.helpScroll = true, 0
 	case key.Matches(k, keys.KillSwitch):
 		if m.snap.KillSwitch {
 			m.confirm = confirm{kind: confirmRelease}
@@ -88,6 +90,8 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 		return m.filter.Focus()
 	case key.Matches(k, keys.Reverify):
 		return m.startReverify()
+	case key.Matches(k, keys.Stats):
+		return m.openStats()
 	case key.Matches(k, keys.Reveal):
 		m.toggleReveal()
 	case key.Matches(k, keys.Dismiss):
@@ -186,7 +190,19 @@ func (m *Model) decide(approve bool) tea.Cmd {
 		}
 	}
 	m.inflight = r.ID
+	m.noteOwn(r.ID)
 	return decideCmd(m.ctx, m.snapper, r, approve, "", m.deps.Label)
+}
+
+// noteOwn records that this console is deciding id, with the requests on
+// screen now.
+func (m *Model) noteOwn(id string) {
+	q := &m.queue
+	seen := map[string]bool{}
+	for r := q.offset; r < len(q.visible) && r < q.offset+max(1, q.rows); r++ {
+		seen[q.all[q.visible[r]].ID] = true
+	}
+	m.own, m.ownMoved = ownDecision{id: id, seen: seen}, false
 }
 
 // toggleReveal shows or hides the secrets masked in the selected request's
@@ -286,6 +302,7 @@ func (m *Model) keyCode(k tea.KeyPressMsg) tea.Cmd {
 			return killSwitchCmd(m.ctx, m.snapper, false, 0, v)
 		}
 		m.inflight = m.code.req.ID
+		m.noteOwn(m.code.req.ID)
 		return decideCmd(m.ctx, m.snapper, m.code.req, true, v, m.deps.Label)
 	}
 	var cmd tea.Cmd
@@ -330,6 +347,18 @@ func (m *Model) keyHelp(k tea.KeyPressMsg) tea.Cmd {
 		return m.engageKill()
 	case key.Matches(k, m.keys.Help, m.keys.Cancel, m.keys.Quit):
 		m.showHelp = false
+	case key.Matches(k, m.keys.Down):
+		m.scrollHelp(1)
+	case key.Matches(k, m.keys.Up):
+		m.scrollHelp(-1)
+	case key.Matches(k, m.keys.PageDown):
+		m.scrollHelp(m.helpRoom() - 2)
+	case key.Matches(k, m.keys.PageUp):
+		m.scrollHelp(-(m.helpRoom() - 2))
+	case key.Matches(k, m.keys.Home):
+		m.scrollHelp(-len(m.helpBody(m.width)))
+	case key.Matches(k, m.keys.End):
+		m.scrollHelp(len(m.helpBody(m.width)))
 	}
 	return nil
 }
@@ -353,9 +382,9 @@ func (m *Model) onPaste(p tea.PasteMsg) tea.Cmd {
 	return cmd
 }
 
-// modal reports whether a dialog covers the panels.
+// modal reports whether a dialog (or the stats page) covers the panels.
 func (m *Model) modal() bool {
-	return m.confirm.open() || m.code.open || m.touchDlg.open || m.showHelp
+	return m.confirm.open() || m.code.open || m.touchDlg.open || m.showHelp || m.stats.open
 }
 
 // onClick selects the clicked request, or focuses the detail pane.

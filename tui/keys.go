@@ -25,6 +25,7 @@ type KeyMap struct {
 	Away       key.Binding
 	Filter     key.Binding
 	Reverify   key.Binding
+	Stats      key.Binding // what Ony has been deciding, from the ledger
 	Dismiss    key.Binding // hide the errors shown
 	Help       key.Binding
 	Quit       key.Binding
@@ -58,6 +59,7 @@ func DefaultKeyMap() KeyMap {
 		Away:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "away")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter session")),
 		Reverify:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "re-verify")),
+		Stats:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stats")),
 		Dismiss:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "dismiss errors")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -75,7 +77,7 @@ func DefaultKeyMap() KeyMap {
 // a narrow terminal drops the tail. Reveal shows only while the selected
 // request has something masked.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Away, k.Filter, k.Reverify}
+	return []key.Binding{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Stats, k.Away, k.Filter, k.Reverify}
 }
 
 // FullHelp is the help overlay, in columns: deciding, moving, the rest.
@@ -85,7 +87,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Away, reveal},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Focus},
-		{k.Filter, k.Reverify, k.Dismiss, k.Help, k.Quit},
+		{k.Stats, k.Filter, k.Reverify, k.Dismiss, k.Help, k.Quit},
 	}
 }
 

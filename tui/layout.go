@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
@@ -23,6 +25,7 @@ type layout struct {
 	wide     bool // the detail pane sits beside the queue
 	header   []string
 	banner   bool
+	body     rect // everything between the header (and banner) and the errors
 	errs     []string
 	queue    rect // the queue panel, title included
 	// queueRows is where the request rows are (below the title and the
@@ -42,7 +45,11 @@ func (m *Model) relayout() {
 		return
 	}
 	m.help.SetWidth(W)
-	header := m.headerLines(W)
+	maxHeader := 3
+	if W < 100 || H < 20 {
+		maxHeader = 2
+	}
+	header := m.headerLines(W, maxHeader)
 	errs := m.errorLines(W)
 	banner := m.snap.KillSwitch
 	fixed := func() int {
@@ -56,14 +63,14 @@ func (m *Model) relayout() {
 		errs = errs[:1]
 	}
 	for H-fixed() < 6 && len(header) > 1 {
-		header = header[:len(header)-1]
+		header = m.headerLines(W, len(header)-1)
 	}
 	top := len(header)
 	if banner {
 		top++
 	}
 	bodyH := H - fixed()
-	l := layout{header: header, banner: banner, errs: errs}
+	l := layout{header: header, banner: banner, errs: errs, body: rect{0, top, W, bodyH}}
 
 	if W >= wideWidth && bodyH >= 12 {
 		l.wide = true
@@ -145,6 +152,10 @@ func (m *Model) render() string {
 			title += " · secrets masked"
 		}
 	}
+	if m.stats.open {
+		lines = append(lines, m.stats.lines(st, W, l.body.h)...)
+		return m.finish(lines)
+	}
 	queue := m.queue.view(st, now, l.queue.w, l.queue.h, !m.focusDetail, m.snap.KillSwitch)
 	detail := m.detail.view(st, title, l.detail.w, l.detail.h, m.focusDetail)
 	var ledger []string
@@ -162,13 +173,21 @@ func (m *Model) render() string {
 		lines = append(lines, detail...)
 		lines = append(lines, ledger...)
 	}
+	return m.finish(lines)
+}
+
+// finish adds the errors, the status line and the key help under the
+// body, and draws an open dialog over the whole, below the header, so the
+// header (with the demo's code) stays in sight.
+func (m *Model) finish(lines []string) string {
+	W, l := m.width, &m.lay
 	lines = append(lines, l.errs...)
 	// help.Model can overflow by one item when its ellipsis does not fit:
 	// clip the line to the screen.
 	lines = append(lines, m.statusLine(W), clip(m.help.View(m.helpKeys()), W))
 	frame := strings.Join(lines, "\n")
 	if box := m.modalBox(W); box != "" {
-		return overlay(frame, box, W, m.height)
+		return overlay(frame, box, W, m.height, l.body.y)
 	}
 	return frame
 }
@@ -224,7 +243,10 @@ func (m *Model) helpKeys() help.KeyMap {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		}
 	case m.showHelp:
-		return bindings{key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help")), k.KillSwitch}
+		return bindings{key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help")),
+			key.NewBinding(key.WithKeys("down"), key.WithHelp("↑↓", "scroll")), k.KillSwitch}
+	case m.stats.open:
+		return bindings{key.NewBinding(key.WithKeys("s"), key.WithHelp("s/esc", "back to the requests")), k.KillSwitch}
 	}
 	return k
 }
@@ -244,43 +266,119 @@ func (m *Model) modalBox(w int) string {
 	return ""
 }
 
-// helpBox is the full help overlay.
-func (m *Model) helpBox(w int) string {
+// helpInner is the text width of the help overlay at width w.
+func helpInner(w int) int { return max(20, min(76, w-4)) }
+
+// helpBody is the help overlay's text: the keys in columns when they fit
+// side by side and in one column when they do not, then the notes.
+func (m *Model) helpBody(w int) []string {
 	st := &m.styles
-	h := m.help
-	h.ShowAll = true
-	h.SetWidth(max(20, w-8))
+	inner := helpInner(w)
 	notes := []string{
 		"Only A (shift+a) approves and D (shift+d) denies the selected request.",
 		"Enter, space and lowercase a/d never decide. Critical requests also need the 6-digit code.",
 		"K engages the kill switch at once, from any screen; releasing it takes K, then y.",
-		"When the selected request leaves the queue, the next A or D only confirms the new selection.",
+		"When the selected request leaves the queue because it timed out or another console answered, the next A or D only confirms the new selection.",
 		"Secrets in a request's command, paths and URL are masked; r reveals them for the selected request until the selection moves.",
+		"s shows what Ony has been deciding: decisions per hour by risk, what was held and how it ended, how long answers took.",
 		"Mouse: click a request to select it; the wheel scrolls the pane under the pointer.",
 	}
-	inner := max(20, min(76, w-6))
-	var body []string
-	body = append(body, st.Modal.Title.Render("Ony console keys"), "")
-	body = append(body, strings.Split(h.View(m.keys), "\n")...)
+	var cols [][]string
+	widths := []int{}
+	for _, group := range m.keys.FullHelp() {
+		kw := 0
+		for _, b := range group {
+			kw = max(kw, ansiWidth(b.Help().Key))
+		}
+		var col []string
+		cw := 0
+		for _, b := range group {
+			h := b.Help()
+			line := st.Help.FullKey.Render(padRight(h.Key, kw)) + " " + st.Help.FullDesc.Render(h.Desc)
+			col = append(col, line)
+			cw = max(cw, ansiWidth(line))
+		}
+		cols = append(cols, col)
+		widths = append(widths, cw)
+	}
+	const gap = 3
+	total := (len(cols) - 1) * gap
+	for _, cw := range widths {
+		total += cw
+	}
+	body := []string{st.Modal.Title.Render("Ony console keys"), ""}
+	if total <= inner {
+		rows := 0
+		for _, c := range cols {
+			rows = max(rows, len(c))
+		}
+		for r := 0; r < rows; r++ {
+			var b strings.Builder
+			for i, c := range cols {
+				cell := ""
+				if r < len(c) {
+					cell = c[r]
+				}
+				if i < len(cols)-1 {
+					cell = padRight(cell, widths[i]+gap)
+				}
+				b.WriteString(cell)
+			}
+			body = append(body, strings.TrimRight(b.String(), " "))
+		}
+	} else {
+		for i, c := range cols {
+			if i > 0 {
+				body = append(body, "")
+			}
+			for _, l := range c {
+				body = append(body, clip(l, inner))
+			}
+		}
+	}
 	body = append(body, "")
 	for _, n := range notes {
 		body = append(body, wrapText(n, inner)...)
 	}
-	// The box must fit the screen: the keys come first, the notes give way.
-	if room := m.height - 2; len(body) > room {
-		body = body[:max(1, room)]
+	return body
+}
+
+// helpRoom is how many lines of the help body the overlay shows at once.
+func (m *Model) helpRoom() int { return max(3, m.height-2) }
+
+// helpBox is the full help overlay. Taller than the screen, it shows a
+// window of the body that ↑/↓ scroll, and says there is more.
+func (m *Model) helpBox(w int) string {
+	st := &m.styles
+	body := m.helpBody(w)
+	if room := m.helpRoom(); len(body) > room {
+		top := max(0, min(m.helpScroll, len(body)-(room-1)))
+		shown := body[top : top+room-1]
+		more := "↑↓ scroll · " + strconv.Itoa(top+1) + "–" + strconv.Itoa(top+room-1) + " of " + strconv.Itoa(len(body)) + " lines"
+		body = append(append([]string{}, shown...), st.Dim.Render(clip(more, helpInner(w))))
 	}
 	return st.Modal.Box.Render(strings.Join(body, "\n"))
 }
 
-// overlay draws box centred over frame. A box taller than the screen is
-// cut so the frame keeps exactly h lines.
-func overlay(frame, box string, w, h int) string {
+// scrollHelp moves the help overlay's window by delta lines, within the
+// body.
+func (m *Model) scrollHelp(delta int) {
+	limit := max(0, len(m.helpBody(m.width))-(m.helpRoom()-1))
+	m.helpScroll = max(0, min(limit, m.helpScroll+delta))
+}
+
+// overlay draws box centred over frame, but no higher than line top (the
+// header stays visible when there is room). A box taller than the screen
+// is cut so the frame keeps exactly h lines.
+func overlay(frame, box string, w, h, top int) string {
 	if lines := strings.Split(box, "\n"); len(lines) > h {
 		box = strings.Join(lines[:h], "\n")
 	}
 	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
 	x, y := max(0, (w-bw)/2), max(0, (h-bh)/2)
+	if y < top {
+		y = max(0, min(top, h-bh))
+	}
 	return lipgloss.NewCompositor(
 		lipgloss.NewLayer(frame),
 		lipgloss.NewLayer(box).X(x).Y(y).Z(1),
@@ -324,3 +422,5 @@ func (m *Model) confirmShort() string {
 	}
 	return "release the kill switch? y releases"
 }
+
+func ansiWidth(s string) int { return ansi.StringWidth(s) }

@@ -14,9 +14,10 @@ func TestLedgerPanelMarksEntries(t *testing.T) {
 	f.loadChain()
 	s := f.screen()
 	for _, want := range []string{
-		"#0001 session.start", "prev genesis  hash a91c4e7f ✓",
-		"#0002 deploy.production approve", "prev a91c4e7f hash 5b0d3f12 ✓",
-		"chain ✓ 4/4 verified", "head 1d8862bb", "checkpoint size 4 ok",
+		"#0001 console-started", "prev genesis  hash a91c4e7f ✓",
+		"#0002 verdict         deploy.production     approve · code       prev a91c4e7f hash 5b0d3f12 ✓",
+		"#0003 verdict         db.migrate            deny · keypad",
+		"chain ✓ 4/4 verified", "head 1d8862bb", "signed up to entry 4",
 	} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("screen lacks %q:\n%s", want, s)
@@ -33,8 +34,8 @@ func TestLedgerPanelShowsBreak(t *testing.T) {
 	for _, want := range []string{
 		"chain ✗ BROKEN at #0004",
 		"✗ CHAIN BROKEN at #0004: hash does not match its contents · 4 later entries no longer verify",
-		"#0003 db.migrate deny", "hash e7740a9c ✓",
-		"#0004 secret.rotate approve", "hash 1d8862bb ✗ BREAK",
+		"#0003 verdict         db.migrate            deny · keypad", "hash e7740a9c ✓",
+		"#0004 verdict         secret.rotate         approve · keypad", "hash 1d8862bb ✗ BREAK",
 		"#0005", "✗ no longer verifies",
 	} {
 		if !strings.Contains(s, want) {
@@ -51,12 +52,12 @@ func TestLedgerPanelShowsBreak(t *testing.T) {
 // brokenChain is the seed's chain, rewritten at #0004, with four more
 // entries after it.
 func brokenChain() *fakeChain {
-	return chainOf([]string{"session.start", "deploy.production approve", "db.migrate deny", "secret.rotate approve",
-		"git.push.force approve", "fs.delete.recursive deny", "package.publish approve", "kill-engaged"}, 4)
+	return chainOf([]string{"console-started", "deploy.production approve code", "db.migrate deny keypad", "secret.rotate approve keypad",
+		"git.push.force approve code", "fs.delete.recursive deny timeout", "package.publish approve keypad", "kill-engaged"}, 4)
 }
 
 func TestReverifyShowsProgressAndResult(t *testing.T) {
-	c := chainOf([]string{"session.start", "deploy.production approve"}, 0)
+	c := chainOf([]string{"console-started", "deploy.production approve"}, 0)
 	c.rev = ChainStatus{Entries: 5000, Verified: 5000, Head: entryHash(5000)}
 	c.gate = make(chan struct{})
 	f := newFixture(t, fixtureOpts{chain: c})
@@ -115,7 +116,7 @@ func TestReverifyProgressBar(t *testing.T) {
 }
 
 func TestReverifyBreakSticks(t *testing.T) {
-	c := chainOf([]string{"session.start", "deploy.production approve", "db.migrate deny", "secret.rotate approve", "kill-engaged"}, 0)
+	c := chainOf([]string{"console-started", "deploy.production approve", "db.migrate deny", "secret.rotate approve", "kill-engaged"}, 0)
 	c.rev = ChainStatus{Entries: 5, Verified: 1, BreakSeq: 2, BreakReason: "entry was rewritten", AfterBreak: 3}
 	f := newFixture(t, fixtureOpts{chain: c})
 	f.size(100, 30)
@@ -136,7 +137,7 @@ func TestReverifyBreakSticks(t *testing.T) {
 }
 
 func TestReverifyError(t *testing.T) {
-	c := chainOf([]string{"session.start"}, 0)
+	c := chainOf([]string{"console-started"}, 0)
 	c.revErr = errors.New("checkpoint signature invalid")
 	f := newFixture(t, fixtureOpts{chain: c})
 	f.size(100, 30)

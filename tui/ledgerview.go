@@ -88,35 +88,42 @@ func (l *ledgerView) progressLine(st *Styles, w int, verb string, done, total ui
 	return st.Status.Info.Render(label) + l.bar.ViewAs(pct)
 }
 
-// summary is the chain status in a few words, for the header.
-func (l *ledgerView) summary(st *Styles) []string {
+// summary is the chain status in a few words, for the header; the head
+// hash only when wide.
+func (l *ledgerView) summary(st *Styles, wide bool) []seg {
 	switch {
 	case !l.attached:
-		return []string{st.Warn.Render("ledger not attached")}
+		return []seg{{st.Warn.Render("ledger not attached"), "", prioWarn}}
 	case l.err != nil && !l.loaded:
-		return []string{st.Bad.Render("ledger unreadable")}
+		return []seg{{st.Bad.Render("ledger unreadable"), "", prioCritical}}
 	case !l.loaded:
-		return []string{st.Dim.Render("chain: reading…")}
+		return []seg{{st.Dim.Render("chain: reading…"), "", prioState}}
 	}
 	s := l.status
-	var segs []string
+	var segs []seg
 	if s.Broken() {
-		segs = append(segs, st.Bad.Render("chain ✗ BROKEN at "+seqLabel(s.BreakSeq)))
+		segs = append(segs, seg{st.Bad.Render("chain ✗ BROKEN at " + seqLabel(s.BreakSeq)), "", prioCritical})
 	} else {
 		mark, style := "✓", st.Good
 		if s.Verified < s.Entries {
 			mark, style = "…", st.Warn
 		}
-		segs = append(segs, style.Render("chain "+mark+" "+humanize.Count(s.Verified)+"/"+humanize.Count(s.Entries)+" verified"))
+		counts := humanize.Count(s.Verified) + "/" + humanize.Count(s.Entries)
+		segs = append(segs, seg{style.Render("chain " + mark + " " + counts + " verified"), style.Render("chain " + mark + " " + counts), prioState})
 	}
-	segs = append(segs, "head "+shortHash(s.Head))
-	if s.Checkpoint != "" {
-		segs = append(segs, "checkpoint "+s.Checkpoint)
-	} else {
-		segs = append(segs, st.Dim.Render("no checkpoint yet"))
+	if wide {
+		segs = append(segs, seg{"head " + shortHash(s.Head), "", prioDetail})
+	}
+	switch {
+	case strings.HasPrefix(s.Checkpoint, "checkpoint "): // a write failure or a problem
+		segs = append(segs, seg{st.Bad.Render(s.Checkpoint), "", prioWarn})
+	case s.Checkpoint != "":
+		segs = append(segs, seg{s.Checkpoint, "", prioInfo})
+	default:
+		segs = append(segs, seg{st.Dim.Render("not signed yet"), "", prioInfo})
 	}
 	if l.err != nil {
-		segs = append(segs, st.Bad.Render("ledger read failed"))
+		segs = append(segs, seg{st.Bad.Render("ledger read failed"), "", prioCritical})
 	}
 	return segs
 }
@@ -129,6 +136,9 @@ func (l *ledgerView) view(st *Styles, w, h int) []string {
 	info := "v re-verify"
 	if l.loaded {
 		info = humanize.Count(l.status.Entries) + " entries · v re-verify"
+		if cp := l.status.Checkpoint; cp != "" {
+			info = humanize.Count(l.status.Entries) + " entries · " + cp + " · v re-verify"
+		}
 	}
 	lines = append(lines, sectionTitle(st, "Ledger", info, w, false))
 	switch {
@@ -219,7 +229,36 @@ func (l *ledgerView) window(room int) (shown []ChainEntry, hidden uint64) {
 	return e[:room-1], uint64(len(e) - (room - 1))
 }
 
-// entryLine renders "#0002 deploy.production prev a91c4e7f hash 5b0d3f12 ✓".
+// shortKinds are the ledger's kinds in fewer cells, for narrow panes.
+var shortKinds = map[string]string{
+	"console-started": "started", "console-stopped": "stopped", "taxonomy-loaded": "taxonomy",
+	"device-enrolled": "enrolled", "device-revoked": "revoked", "kill-engaged": "kill on",
+	"kill-released": "kill off", "phone-placed": "call", "phone-answered": "answered",
+	"phone-failed": "call fail", "phone-ended": "call end", "away-changed": "away", "code-unlocked": "unlocked",
+	"chain-started": "new chain",
+}
+
+// outcome says how an entry ended, in a few words: the decision and who
+// made it for a verdict ("approve · code", "deny · timeout"), "held" for
+// a request held for a person, "wrong code" for a failed code.
+func outcome(e ChainEntry) string {
+	switch {
+	case e.Decision != "" && e.By != "":
+		return e.Decision + " · " + e.By
+	case e.Decision != "":
+		return e.Decision
+	case e.Kind == "request":
+		return "held"
+	case e.Kind == "code-failed":
+		return "wrong code"
+	}
+	return ""
+}
+
+// entryLine renders one entry: its number, kind, action, how it ended and
+// who decided, and its place in the chain: "#0007 verdict  git.push.force
+// approve · code  prev a6c17772 hash bdbb6397 ✓" (the previous hash only
+// when there is room).
 func (l *ledgerView) entryLine(st *Styles, e ChainEntry, w int) string {
 	var mark string
 	style := st.Ledger.OK
@@ -234,27 +273,37 @@ func (l *ledgerView) entryLine(st *Styles, e ChainEntry, w int) string {
 	default:
 		mark, style = "? unchecked", st.Ledger.Unchecked
 	}
-	label := e.Action
-	if label == "" {
-		label = e.Kind
-	}
-	switch {
-	case e.Kind == "touch-requested" || e.Kind == "touch-failed":
-		label += " " + e.Kind // not a verdict: the card was asked, or did not sign
-	case e.Decision != "":
-		label += " " + e.Decision
-	}
 	seq := seqLabel(e.Seq)
-	hashes := " prev " + fit(shortHash(e.Prev), 8) + " hash " + fit(shortHash(e.Hash), 8) + " "
-	labelW := w - len(seq) - 1 - len(hashes) - len([]rune(mark))
-	var b strings.Builder
-	b.WriteString(seq + " ")
-	if labelW >= 8 {
-		b.WriteString(fit(label, min(labelW, 30)))
-		b.WriteString(hashes)
-	} else {
-		b.WriteString(fit(label, max(4, w-len(seq)-2-len([]rune(mark)))) + " ")
+	kind, kindW := e.Kind, 15
+	if w < 90 {
+		if k, ok := shortKinds[kind]; ok {
+			kind = k
+		}
+		kindW = 11
 	}
+	out := outcome(e)
+	outW := 20
+	hashes := " prev " + fit(shortHash(e.Prev), 8) + " hash " + fit(shortHash(e.Hash), 8) + " "
+	// Columns are laid out for the widest short mark ("✗ BREAK"), so lines
+	// align; a longer mark is cut at the edge.
+	markW := max(7, ansiWidth(mark))
+	actionW := func() int { return w - len(seq) - 1 - kindW - 1 - outW - 1 - len(hashes) - markW }
+	if actionW() < 18 {
+		hashes = " hash " + fit(shortHash(e.Hash), 8) + " "
+	}
+	if actionW() < 8 {
+		hashes = " "
+	}
+	if actionW() < 6 {
+		outW = max(0, min(outW, w-len(seq)-1-kindW-1-6-1-len(hashes)-markW))
+	}
+	var b strings.Builder
+	b.WriteString(seq + " " + fit(kind, kindW) + " ")
+	b.WriteString(fit(e.Action, max(1, min(actionW()+markW-7, 30)-(markW-7))) + " ")
+	if outW > 0 {
+		b.WriteString(fit(out, outW))
+	}
+	b.WriteString(hashes)
 	text := clip(b.String()+mark, w)
 	if broken || !e.Verified {
 		return style.Render(text)

@@ -42,6 +42,9 @@ type Deps struct {
 	// Note, when set, returns a short line for the header, such as the
 	// demo's current code. It must be cheap and do no I/O.
 	Note func() string
+	// Stats gives the figures of the stats page (s); nil says there are
+	// none (no ledger attached).
+	Stats StatsSource
 }
 
 // Console geometry.
@@ -104,6 +107,8 @@ type Model struct {
 	filter      lineInput
 	filtering   bool
 	showHelp    bool
+	helpScroll  int // the first line of the help overlay shown
+	stats       statsView
 	focusDetail bool
 	// reveal is the request whose secrets the owner chose to see; it ends
 	// when the selection moves.
@@ -113,9 +118,22 @@ type Model struct {
 	errs     []engine.Problem // the console's own errors
 	acked    map[string]bool  // engine problems dismissed
 	inflight string           // the request being decided
+	// own is this console's decision in flight: the request and the
+	// requests on screen when the key was pressed. When that request
+	// leaves the queue, the selection moving to one of those is the
+	// person's own doing, not a surprise: the guard against a changed
+	// selection stays off (ownMoved records that it was waived).
+	own      ownDecision
+	ownMoved bool
 	quitting bool
 
 	activitySent time.Time // when a key press was last reported to the engine
+}
+
+// ownDecision is a decision this console sent and has not heard back on.
+type ownDecision struct {
+	id   string
+	seen map[string]bool
 }
 
 // New returns the console for deps. deps.Engine must not be nil.
@@ -197,13 +215,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.status.until.IsZero() && !m.now().Before(m.status.until) {
 			m.status = status{}
 		}
-		cmd = clockCmd()
+		cmd = tea.Batch(clockCmd(), m.refreshStats())
 	case reverifyStartedMsg:
 		cmd = m.onReverifyStarted(msg)
 	case reverifyProgressMsg:
 		cmd = m.onReverifyProgress(msg)
 	case reverifyDoneMsg:
 		cmd = m.onReverifyDone(msg)
+	case statsMsg:
+		cmd = m.onStats(msg)
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:

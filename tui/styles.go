@@ -58,6 +58,12 @@ type Styles struct {
 		Box, Title, Danger lipgloss.Style
 	}
 
+	// Bars are the stats chart's bars, by risk. Each risk has its own
+	// glyph too (statsGlyphs), so the chart reads without colour.
+	Bars struct {
+		Crit, High, Med, Low lipgloss.Style
+	}
+
 	// ProgressFull and ProgressEmpty colour the re-verification bar.
 	ProgressFull, ProgressEmpty color.Color
 
@@ -134,6 +140,11 @@ func NewStyles(isDark, noColor bool) Styles {
 	s.Modal.Box = plain.Border(lipgloss.RoundedBorder()).BorderForeground(c("25", "75")).Padding(0, 1)
 	s.Modal.Title = fg("25", "75").Bold(true)
 	s.Modal.Danger = fg("160", "203").Bold(true)
+
+	s.Bars.Crit = fg("160", "203")
+	s.Bars.High = fg("166", "208")
+	s.Bars.Med = fg("136", "178")
+	s.Bars.Low = fg("28", "71")
 
 	s.ProgressFull = c("28", "78")
 	s.ProgressEmpty = c("250", "240")

@@ -43,6 +43,11 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 
 	prev := m.queue.selected
 	m.queue.setRequests(s.snap.Pending)
+	if m.queue.moved && prev == m.own.id && m.own.seen[m.queue.selected] {
+		// The person's own decision took the request away, and the new
+		// selection was on screen when they pressed the key.
+		m.queue.moved, m.ownMoved = false, true
+	}
 	switch r, ok := m.queue.current(); {
 	case m.queue.moved && prev != m.queue.selected && ok:
 		msg := "The selected request is no longer waiting; now selected: " + requestTitle(r)
@@ -96,7 +101,18 @@ func (m *Model) pendingByID(id string) (engine.Request, bool) {
 // onDecided shows the outcome of an approve or deny.
 func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	m.inflight = ""
+	if msg.err != nil && m.own.id == msg.id {
+		// Not decided here after all (another console, the deadline): a
+		// selection that moved was not the person's doing.
+		m.own = ownDecision{}
+		if m.ownMoved {
+			m.queue.moved, m.ownMoved = true, false
+		}
+	}
 	cmd := m.applySnapshot(msg.snap)
+	if m.own.id == msg.id {
+		m.own, m.ownMoved = ownDecision{}, false
+	}
 	if msg.touch {
 		m.onTouched(msg)
 		return cmd

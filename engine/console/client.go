@@ -13,6 +13,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/stats"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
 
@@ -494,4 +495,24 @@ func (c *Client) Reverify(ctx context.Context, progress func(done, total uint64)
 		return ChainStatus{}, errors.New("the engine sent no chain status")
 	}
 	return *r.Status, nil
+}
+
+// Stats asks the engine for the figures of what it has been deciding. The
+// engine keeps them as running tallies, so asking again is cheap; figures
+// that could not have come from an engine of this build are refused.
+func (c *Client) Stats(ctx context.Context) (stats.Summary, error) {
+	r, err := c.call(ctx, func(n uint64) any { return Stats{V: Version, Type: TypeStats, ID: n} }, nil)
+	if err != nil {
+		return stats.Summary{}, err
+	}
+	if err := resultErr(r); err != nil {
+		return stats.Summary{}, err
+	}
+	if r.Stats == nil {
+		return stats.Summary{}, errors.New("the engine sent no figures")
+	}
+	if err := r.Stats.Check(); err != nil {
+		return stats.Summary{}, fmt.Errorf("the engine's figures: %w", err)
+	}
+	return *r.Stats, nil
 }

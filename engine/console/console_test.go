@@ -48,23 +48,27 @@ func (c *chain) Reverify(_ context.Context, progress func(done, total uint64)) (
 }
 
 type rig struct {
-	eng  *engine.Engine
-	reg  *device.Registry
-	sock string
-	stop func()
+	eng   *engine.Engine
+	reg   *device.Registry
+	sock  string
+	stop  func()
+	stats StatsSource
 }
 
 // newRig starts an engine with a console socket in a private directory.
 func newRig(t *testing.T) *rig { return newRigB(t) }
 
-func newRigB(t testing.TB) *rig {
+func newRigB(t testing.TB) *rig { return startRig(t, &rig{}) }
+
+// startRig fills r's engine and socket and serves it.
+func startRig(t testing.TB, r *rig) *rig {
 	t.Helper()
 	reg, dir := enginetest.Registry(t)
 	eng, err := engine.New(engine.Options{Classifier: byCommand{}, Journal: &enginetest.Journal{}, Devices: reg, Config: config.Defaults()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{eng: eng, reg: reg, sock: filepath.Join(dir, "run", "console.sock")}
+	r.eng, r.reg, r.sock = eng, reg, filepath.Join(dir, "run", "console.sock")
 	r.serve(t)
 	t.Cleanup(func() { eng.Close(context.Background()) })
 	return r
@@ -72,7 +76,8 @@ func newRigB(t testing.TB) *rig {
 
 func (r *rig) serve(t testing.TB) {
 	t.Helper()
-	srv, err := Listen(r.sock, r.eng, ServerOptions{Owner: os.Getuid(), Build: "test", Chain: &chain{}, ChainEvery: 20 * time.Millisecond})
+	srv, err := Listen(r.sock, r.eng, ServerOptions{Owner: os.Getuid(), Build: "test", Chain: &chain{}, ChainEvery: 20 * time.Millisecond,
+		Stats: r.stats})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,13 @@ func decodeAny(body []byte) (any, error) {
 		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
 	case TypeResult:
 		var m Result
+		err := decodeAs(typ, b, &m, &m.V, &m.Type)
+		if err == nil && m.Stats != nil {
+			_ = m.Stats.Check() // figures that cannot be are refused, never a panic
+		}
+		return &m, err
+	case TypeStats:
+		var m Stats
 		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
 	}
 	return nil, nil
@@ -78,6 +85,9 @@ func FuzzMessages(f *testing.F) {
 		`{"v":1,"type":"reverify","id":3}`,
 		`{"v":1,"type":"state","seq":4,"state":{"pending":[{"id":"req_1","call":{"harness":"claude","event":"PreToolUse","tool_name":"Bash","kind":"shell","input_digest":"x"},"class":{"action":"a","title":"t","risk":"severe","target":"","matcher":""},"need":"whatever","arrived":"2026-12-06T10:00:00Z","deadline":"2026-12-06T10:02:00Z","code_fails":0}],"kill_switch":false,"away":false,"hooks":1,"sessions":1,"problems":null,"code_enrolled":true,"consoles":null,"last_activity":"0001-01-01T00:00:00Z","decided":null,"phone_configured":false}}`,
 		`{"v":1,"type":"result","id":7,"error":{"code":"bad_code","message":"wrong code"}}`,
+		`{"v":1,"type":"stats","id":11}`,
+		`{"v":1,"type":"result","id":11,"stats":{"entries":12,"through":12,"at":"2026-12-06T10:00:00Z","hours":[{"start":"2026-12-06T09:00:00Z","low":3,"medium":0,"high":1,"critical":1}],"day":{"decisions":5,"by_risk":{"low":3,"medium":0,"high":1,"critical":1},"auto":3,"remembered":0,"held":2,"approved":1,"denied":0,"timed_out":1,"blocked":0,"codes_failed":0,"answers":1,"answer_median_ms":4000,"answer_p90_ms":4000,"top_held":[{"action":"git.push.force","count":2}]},"all":{"decisions":5,"by_risk":{"low":3,"medium":0,"high":1,"critical":1},"auto":3,"remembered":0,"held":2,"approved":1,"denied":0,"timed_out":1,"blocked":0,"codes_failed":0,"answers":1,"answer_median_ms":4000,"answer_p90_ms":4000,"top_held":null}}}`,
+		`{"v":1,"type":"result","id":11,"stats":{"entries":1,"hours":[],"day":{"decisions":9,"by_risk":{"low":1}},"all":{},"extra":true}}`,
 		`{"v":1,"type":"decide","type":"kill","id":1}`,
 		`{"v":2,"type":"hello"}`,
 		`{"v":1,"type":"hello","label":"x","extra":1}`,

@@ -18,6 +18,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/risk"
+	"github.com/ony-dev/ony-tui/engine/stats"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/ledger/live"
 )
@@ -46,6 +47,7 @@ const (
 	TypeActivity = "activity" // console → engine: a person pressed a key
 	TypeReverify = "reverify" // console → engine: re-verify the whole chain
 	TypeProgress = "progress" // engine → console: how far a re-verification is
+	TypeStats    = "stats"    // console → engine: the figures of what Ony decided
 	TypeResult   = "result"   // engine → console: the outcome of a command
 	TypeError    = "error"    // engine → console: refused; the connection closes
 )
@@ -223,6 +225,14 @@ type Reverify struct {
 	ID   uint64 `json:"id"`
 }
 
+// Stats asks for the figures of what the engine has been deciding; the
+// result carries them.
+type Stats struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+	ID   uint64 `json:"id"`
+}
+
 // Progress reports a re-verification's progress.
 type Progress struct {
 	V     int    `json:"v"`
@@ -240,6 +250,8 @@ type Result struct {
 	Error *Error `json:"error,omitempty"`
 	// Status is the chain's status after a re-verification.
 	Status *ChainStatus `json:"status,omitempty"`
+	// Stats are the figures a stats command asked for.
+	Stats *stats.Summary `json:"stats,omitempty"`
 }
 
 // Error is why a command failed: a code a console acts on, and the message

@@ -16,6 +16,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/engine/stats"
 	"github.com/ony-dev/ony-tui/engine/wire"
 )
 
@@ -28,6 +29,12 @@ type ChainSource interface {
 	Reverify(ctx context.Context, progress func(done, total uint64)) (ChainStatus, error)
 }
 
+// StatsSource computes the figures of what the engine decided, from the
+// ledger, incrementally (engine/stats.Source).
+type StatsSource interface {
+	Summary(ctx context.Context) (stats.Summary, error)
+}
+
 // ServerOptions configure a Server.
 type ServerOptions struct {
 	// Owner is the only uid that may attach (SO_PEERCRED).
@@ -36,6 +43,9 @@ type ServerOptions struct {
 	Build string
 	// Chain is the ledger to show; nil sends none.
 	Chain ChainSource
+	// Stats computes the figures a console's stats view shows; nil
+	// answers a stats command with an error.
+	Stats StatsSource
 	// ChainEvery is how often the ledger is read for new entries; 0 means
 	// 500 ms.
 	ChainEvery time.Duration
@@ -397,10 +407,32 @@ func (ss *session) command(typ string, body []byte) bool {
 			}
 		})
 		return ss.result(rv.ID, err, &st)
+	case TypeStats:
+		var q Stats
+		if err := decodeAs(TypeStats, body, &q, &q.V, &q.Type); err != nil {
+			return ss.refuse(err)
+		}
+		src := ss.srv.opts.Stats
+		if src == nil {
+			return ss.result(q.ID, errors.New("this engine keeps no figures (it has no ledger)"), nil)
+		}
+		ctx, cancel := context.WithTimeout(ss.ctx, statsTimeout)
+		defer cancel()
+		sum, err := src.Summary(ctx)
+		if err != nil {
+			return ss.result(q.ID, err, nil)
+		}
+		ss.sendState()
+		ss.send(Result{V: Version, Type: TypeResult, ID: q.ID, Stats: &sum})
+		return true
 	default:
 		return ss.refuse(fmt.Errorf("unknown message type %q", typ))
 	}
 }
+
+// statsTimeout bounds one stats computation: the first reads the whole
+// ledger (about a second per million entries), later ones only what is new.
+const statsTimeout = 2 * time.Minute
 
 func (ss *session) refuse(err error) bool {
 	ss.send(Refusal{V: Version, Type: TypeError, Message: err.Error()})

@@ -27,6 +27,66 @@ type EnrollOptions struct {
 	Now      func() time.Time
 	// Attempts is how many tries each confirmation code gets (default 3).
 	Attempts int
+	// ShowCard, when set, shows the new secret (the CLI lays it out on the
+	// terminal's alternate screen); nil prints Card.Text to Out.
+	ShowCard func(Card)
+}
+
+// Card is what the owner needs to add the secret to an authenticator: the
+// QR code, the otpauth:// URI it encodes, and the secret as text.
+type Card struct {
+	QR     string // the QR code drawn in text (QR)
+	URI    string // the otpauth:// URI
+	Secret string // base32, in blocks of four
+}
+
+// NoPhoneHint says how to get codes without a phone.
+const NoPhoneHint = "No phone? Any RFC 6238 tool gives the same codes, for example:\n  oathtool --totp -b SECRET\n(the secret without its spaces; keep it out of your shell history)"
+
+// Lines is the card's text beside the QR code, wrapped to w cells (41
+// at least: the secret's line).
+func (c Card) Lines(w int) []string {
+	w = max(41, w)
+	var out []string
+	add := func(s string) {
+		for _, para := range strings.Split(s, "\n") {
+			if strings.HasPrefix(para, "  ") {
+				out = append(out, para) // a command: never broken
+				continue
+			}
+			out = append(out, wrap(para, w)...)
+		}
+	}
+	add("Scan the QR code with your authenticator app, or add the secret by hand:")
+	out = append(out, "", "  secret (SHA1, 6 digits, 30 s):", "  "+c.Secret, "")
+	add(NoPhoneHint)
+	out = append(out, "")
+	add("This secret is shown only now. Confirm it with two consecutive codes.")
+	return out
+}
+
+// Text is the card as printed in a plain stream: the QR code, the URI,
+// the secret and the hints.
+func (c Card) Text() string {
+	return fmt.Sprintf("Scan this with your authenticator app:\n\n%s\nor add it by hand:\n  uri:    %s\n  secret: %s  (SHA1, 6 digits, 30 s)\n\n%s\n\nThis secret is shown only now. Confirm it with two consecutive codes.\n",
+		c.QR, c.URI, c.Secret, NoPhoneHint)
+}
+
+// wrap breaks s at spaces into lines of at most w bytes.
+func wrap(s string, w int) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > w {
+			out = append(out, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(out, line)
 }
 
 // ErrEnrollAborted reports an enrolment that stored nothing.
@@ -70,9 +130,12 @@ func Enroll(ctx context.Context, o EnrollOptions) (device.Device, error) {
 	if err != nil {
 		return device.Device{}, err
 	}
-	fmt.Fprintf(o.Out, "Scan this with your authenticator app:\n\n%s\n", art)
-	fmt.Fprintf(o.Out, "or add it by hand:\n  uri:    %s\n  secret: %s  (SHA1, 6 digits, 30 s)\n\n", uri, groups(EncodeSecret(secret)))
-	fmt.Fprintln(o.Out, "This secret is shown only now. Confirm it with two consecutive codes.")
+	card := Card{QR: art, URI: uri, Secret: groups(EncodeSecret(secret))}
+	if o.ShowCard != nil {
+		o.ShowCard(card)
+	} else {
+		fmt.Fprint(o.Out, card.Text())
+	}
 
 	in := bufio.NewReader(o.In)
 	first, err := confirm(in, o, secret, 0, "Code now shown in the app: ")
@@ -129,8 +192,13 @@ func confirm(in *bufio.Reader, o EnrollOptions, secret []byte, last uint64, prom
 			fmt.Fprintln(o.Out, "  that is not 6 digits; try again")
 			continue
 		}
-		if step, ok := match(code, enc, o.Now(), last); ok {
+		now := o.Now()
+		if step, ok := match(code, enc, now, last); ok {
 			return step, nil
+		}
+		if used := usedError(code, enc, now, last); used != nil {
+			fmt.Fprintf(o.Out, "  %s\n", used)
+			continue
 		}
 		fmt.Fprintln(o.Out, "  that code does not match; check the app and the clock, and try again")
 	}

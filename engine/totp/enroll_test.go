@@ -139,6 +139,27 @@ func TestEnrollRejectsWrongAndNonConsecutiveCodes(t *testing.T) {
 	}
 }
 
+// Typing the first code again at the second prompt says it was used and
+// when the next one comes, instead of "does not match".
+func TestEnrollSaysACodeWasUsed(t *testing.T) {
+	reg, _ := enginetest.Registry(t)
+	j := &enginetest.Journal{}
+	clk := &syncClock{t: time.Date(2026, 6, 30, 14, 22, 5, 0, time.UTC)} // 5 s into a step
+	_, out, err := runEnroll(t, reg, j, clk, func(i int, secret []byte) string {
+		if i == 2 {
+			clk.set(clk.now().Add(Period))
+		}
+		c, _ := Code(secret, clk.now())
+		return c
+	})
+	if err != nil {
+		t.Fatalf("enroll: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "this code was already used; the next one comes in 25s") {
+		t.Fatalf("no used-code message:\n%s", out)
+	}
+}
+
 func TestReenrolmentReplaces(t *testing.T) {
 	reg, _ := enginetest.Registry(t)
 	j := &enginetest.Journal{}

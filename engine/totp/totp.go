@@ -51,6 +51,45 @@ var (
 	ErrNotLocked   = errors.New("the code path is not locked")
 )
 
+// UsedError is a code that matches, but for a time-step already used: a
+// code works once, and this one did. It counts as a wrong code (a replay
+// is what an attacker who saw the screen would try); Next says when the
+// authenticator app shows the next code that will work. It matches
+// ErrMismatch and engine.ErrCodeReused with errors.Is.
+type UsedError struct {
+	Next time.Duration // until the app shows a code that works; 0 if it shows one now
+}
+
+func (e *UsedError) Error() string {
+	if e.Next <= 0 {
+		return "this code was already used; type the one your app shows now"
+	}
+	return fmt.Sprintf("this code was already used; the next one comes in %ds", int((e.Next+time.Second-1)/time.Second))
+}
+
+// Unwrap makes a used code a mismatch for callers that only ask that.
+func (e *UsedError) Unwrap() error { return ErrMismatch }
+
+// Is reports engine.ErrCodeReused, so the engine can say what happened.
+func (e *UsedError) Is(target error) bool { return target == engine.ErrCodeReused }
+
+// usedError returns the UsedError for code if it is the code of a step at
+// or before last (one the verifier would accept but for its use), else nil.
+func usedError(code, secret string, now time.Time, last uint64) *UsedError {
+	t := Step(now)
+	for _, step := range []uint64{t, t - 1, t + 1} {
+		if step > last {
+			continue
+		}
+		ok, err := hotp.ValidateCustom(code, step, secret, hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err == nil && ok {
+			next := time.Unix(int64(last+1)*int64(Period/time.Second), 0).Sub(now)
+			return &UsedError{Next: max(0, next)}
+		}
+	}
+	return nil
+}
+
 // State is the code path's persisted state, derived from the audit ledger.
 type State struct {
 	LastStep         uint64    // the last time-step accepted (0 if none)
@@ -136,7 +175,11 @@ func (v *Verifier) Check(ctx context.Context, requestID, code string) (uint64, e
 		v.lastStep = step
 		return step, nil
 	}
-	return 0, v.fail(ctx, now, st, requestID)
+	err = v.fail(ctx, now, st, requestID)
+	if used := usedError(c, secret, now, st.LastStep); used != nil && errors.Is(err, ErrMismatch) {
+		return 0, used
+	}
+	return 0, err
 }
 
 // state merges the ledger's state with what this process saw that may not

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/enginetest"
 	"github.com/ony-dev/ony-tui/ledger"
@@ -115,6 +116,44 @@ func TestReplayRejected(t *testing.T) {
 	f.clk.add(Period)
 	if _, err := f.v.Check(ctx, "req_4", f.clk.code(t, f.secret, 0)); err != nil {
 		t.Fatalf("next step: %v", err)
+	}
+}
+
+// A code that was already used says so, with the time until the app shows
+// the next one, and still counts as a wrong code (a replay is what someone
+// who saw the screen would try).
+func TestUsedCodeSaysWhenTheNextComes(t *testing.T) {
+	f := newFix(t) // 15 s into a step
+	ctx := context.Background()
+	code := f.clk.code(t, f.secret, 0)
+	if _, err := f.v.Check(ctx, "req_1", code); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.add(3 * time.Second)
+	_, err := f.v.Check(ctx, "req_2", code)
+	var used *UsedError
+	if !errors.As(err, &used) || !errors.Is(err, ErrMismatch) || !errors.Is(err, engine.ErrCodeReused) {
+		t.Fatalf("reused code: %v", err)
+	}
+	if used.Next != 12*time.Second || err.Error() != "this code was already used; the next one comes in 12s" {
+		t.Fatalf("next in %v: %q", used.Next, err)
+	}
+	st, _ := f.v.state(ctx, f.clk.now())
+	if st.FailuresLastHour != 1 {
+		t.Fatalf("a reused code counted %d failures, want 1", st.FailuresLastHour)
+	}
+	// The previous step's code, once the current one was used, is used too;
+	// the new step's code works.
+	f.clk.add(12 * time.Second)
+	if _, err := f.v.Check(ctx, "req_3", code); !errors.Is(err, engine.ErrCodeReused) {
+		t.Fatalf("the last step's used code a step later: %v", err)
+	}
+	if _, err := f.v.Check(ctx, "req_4", f.clk.code(t, f.secret, 0)); err != nil {
+		t.Fatalf("the next code: %v", err)
+	}
+	// A wrong code is still just a mismatch.
+	if _, err := f.v.Check(ctx, "req_5", "000000"); errors.Is(err, engine.ErrCodeReused) || !errors.Is(err, ErrMismatch) {
+		t.Fatalf("wrong code: %v", err)
 	}
 }
 

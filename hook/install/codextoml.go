@@ -60,7 +60,7 @@ func installTOML(o Options, t *target) (Result, error) {
 	if res.Changed {
 		res.Diff = unifiedDiff(cf.path, cf.data, out, !cf.exists, false)
 		if !o.DryRun {
-			if res.Backup, err = commit(cf, out, false, o.now()); err != nil {
+			if res.Backup, _, err = commit(cf, out, false, o.now(), true); err != nil {
 				return Result{}, err
 			}
 		}

@@ -234,7 +234,7 @@ func TestCommitRefusesConcurrentEdit(t *testing.T) {
 	if err := os.WriteFile(e.path(), []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := commit(cf, []byte(`{"x":1}`), false, fixedNow()); err == nil || !strings.Contains(err.Error(), "changed while") {
+	if _, _, err := commit(cf, []byte(`{"x":1}`), false, fixedNow(), true); err == nil || !strings.Contains(err.Error(), "changed while") {
 		t.Fatalf("commit over a concurrent edit: %v", err)
 	}
 	if string(e.read()) != "{}\n" || len(e.backups()) != 0 {

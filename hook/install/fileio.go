@@ -117,15 +117,17 @@ func (cf configFile) backups() []string {
 }
 
 // write replaces the file with data atomically, keeping its mode (0600 for a
-// new file), creating missing directories with dirMode.
-func (cf configFile) write(data []byte) error {
+// new file), creating missing directories with dirMode. It returns the
+// directories it created, outermost first.
+func (cf configFile) write(data []byte) ([]string, error) {
 	dir := filepath.Dir(cf.path)
+	created := missingDirs(dir)
 	if err := os.MkdirAll(dir, cf.dirMode); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(cf.path)+".ony-tmp-*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", cf.path, err)
+		return created, fmt.Errorf("writing %s: %w", cf.path, err)
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }()
 	_, err = tmp.Write(data)
@@ -137,12 +139,12 @@ func (cf configFile) write(data []byte) error {
 	}
 	if err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("writing %s: %w", cf.path, err)
+		return created, fmt.Errorf("writing %s: %w", cf.path, err)
 	}
 	if err := os.Rename(tmp.Name(), cf.path); err != nil {
-		return fmt.Errorf("writing %s: %w", cf.path, err)
+		return created, fmt.Errorf("writing %s: %w", cf.path, err)
 	}
-	return nil
+	return created, nil
 }
 
 // unifiedDiff is the change from old to new as a unified diff.

@@ -65,6 +65,10 @@ type Options struct {
 	System bool
 	// Root is the install root of a system install ("" for /).
 	Root string
+	// Record, when set, is the file where install notes the directories it
+	// creates, so that uninstall removes them again (in Ony's state
+	// directory; see cleanup.go). Not used with System.
+	Record string
 }
 
 // Result is what Install or Uninstall did (or, with DryRun, would do).
@@ -94,6 +98,10 @@ type Result struct {
 	// uninstall which could not restore the file's exact bytes left in
 	// place, for the user to review.
 	KeptSettings []string
+	// RemovedBackups are the backups install made that uninstall removed;
+	// RemovedDirs the directories install created that uninstall removed;
+	// Kept says what uninstall left in place and why.
+	RemovedBackups, RemovedDirs, Kept []string
 }
 
 // Install writes Ony's hook entries into the harness's config.
@@ -138,8 +146,14 @@ func Install(o Options) (Result, error) {
 	if res.Changed {
 		res.Diff = unifiedDiff(cf.path, cf.data, out, !cf.exists, false)
 		if !o.DryRun {
-			if res.Backup, err = commit(cf, out, false, o.now()); err != nil {
+			var created []string
+			if res.Backup, created, err = commit(cf, out, false, o.now(), true); err != nil {
 				return Result{}, err
+			}
+			if !o.System {
+				if err := o.recordDirs(t.name, created); err != nil {
+					return res, fmt.Errorf("%s is installed, but %w", cf.path, err)
+				}
 			}
 		}
 	}
@@ -162,8 +176,9 @@ func Uninstall(o Options) (Result, error) {
 	}
 	res := Result{Harness: t.name, File: cf.path}
 	if !cf.exists {
-		res.Summary = fmt.Sprintf("%s: %s does not exist; there is no Ony hook to remove.", t.title, cf.path)
-		return res, nil
+		err := o.cleanup(t, cf.path, true, &res)
+		res.Summary = fmt.Sprintf("%s: %s does not exist; there is no Ony hook to remove.\n", t.title, cf.path) + leftovers(res)
+		return res, err
 	}
 	d, err := parseDoc(cf.data)
 	if err != nil {
@@ -174,8 +189,9 @@ func Uninstall(o Options) (Result, error) {
 		return Result{}, refuse(cf.path, err)
 	}
 	if len(fs) == 0 {
-		res.Summary = fmt.Sprintf("%s: no Ony hook in %s; nothing changed.", t.title, cf.path)
-		return res, nil
+		err := o.cleanup(t, cf.path, false, &res)
+		res.Summary = fmt.Sprintf("%s: no Ony hook in %s; nothing changed.\n", t.title, cf.path) + leftovers(res)
+		return res, err
 	}
 	want, exact := wantFrom(t, fs) // before apply, which edits the entries fs points into
 	if err := apply(d, t, nil, o.Binary); err != nil {
@@ -200,8 +216,9 @@ func Uninstall(o Options) (Result, error) {
 			return Result{}, err
 		}
 	}
+	cerr := o.cleanup(t, cf.path, res.Removed, &res)
 	res.Summary = uninstallSummary(t, o, res)
-	return res, nil
+	return res, cerr
 }
 
 // harnessTimeout is the harness timeout for a hook deadline, in whole seconds.
@@ -333,26 +350,28 @@ func replay(candidate []byte, t *target, want []eventItem, binary string, extras
 	return applyAll(d, t, want, binary, extras) == nil && bytes.Equal(d.bytes(), cur)
 }
 
-// commit backs the file up and writes (or removes) it, unless it changed
-// since it was read.
-func commit(cf configFile, out []byte, remove bool, now time.Time) (string, error) {
+// commit backs the file up (when withBackup) and writes (or removes) it,
+// unless it changed since it was read. It returns the backup and the
+// directories it created.
+func commit(cf configFile, out []byte, remove bool, now time.Time, withBackup bool) (string, []string, error) {
 	if err := cf.unchangedSince(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var backup string
-	if cf.exists {
+	if cf.exists && withBackup {
 		var err error
 		if backup, err = cf.backup(now); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	if remove {
 		if err := os.Remove(cf.path); err != nil {
-			return backup, fmt.Errorf("removing %s: %w", cf.path, err)
+			return backup, nil, fmt.Errorf("removing %s: %w", cf.path, err)
 		}
-		return backup, nil
+		return backup, nil, nil
 	}
-	return backup, cf.write(out)
+	created, err := cf.write(out)
+	return backup, created, err
 }
 
 func installSummary(t *target, o Options, s spec, res Result) string {
@@ -414,6 +433,23 @@ func uninstallSummary(t *target, o Options, res Result) string {
 	if len(res.KeptSettings) > 0 {
 		fmt.Fprintf(&b, "The file was edited since install, so only Ony's entries were removed; still set: %s. Remove them if Ony added them.\n",
 			strings.Join(res.KeptSettings, ", "))
+	}
+	b.WriteString(leftovers(res))
+	return b.String()
+}
+
+// leftovers says which of Ony's backups and directories uninstall removed
+// (or would remove) and what it kept.
+func leftovers(res Result) string {
+	var b strings.Builder
+	if n := len(res.RemovedBackups); n > 0 {
+		fmt.Fprintf(&b, "Removed the %d backups install made: %s\n", n, strings.Join(res.RemovedBackups, ", "))
+	}
+	for _, d := range res.RemovedDirs {
+		fmt.Fprintf(&b, "Removed %s: install created it.\n", d)
+	}
+	for _, k := range res.Kept {
+		fmt.Fprintf(&b, "Kept %s.\n", k)
 	}
 	return b.String()
 }

@@ -32,7 +32,8 @@ func newEnv(t *testing.T, h string) *testEnv {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 2\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, home: home, opts: Options{Harness: h, Binary: bin, HomeDir: home, Deadline: 30 * time.Second, Now: fixedNow}}
+	return &testEnv{t: t, home: home, opts: Options{Harness: h, Binary: bin, HomeDir: home, Deadline: 30 * time.Second, Now: fixedNow,
+		Record: filepath.Join(t.TempDir(), "state", "installed.json")}}
 }
 
 // path is the harness's user config file.
@@ -226,13 +227,91 @@ func TestInstallCreatesFile(t *testing.T) {
 				t.Errorf("new dir mode = %v, want 0700", fi.Mode().Perm())
 			}
 			un := e.uninstall()
-			if !un.Removed || un.Backup == "" {
+			if !un.Removed || un.Backup != "" {
 				t.Fatalf("uninstall: %+v", un)
 			}
 			if _, err := os.Stat(e.path()); !os.IsNotExist(err) {
 				t.Fatalf("uninstall left the file install created: %v", err)
 			}
+			// The directories install created for it are gone too; the
+			// home (which was there) stays.
+			if len(un.RemovedDirs) == 0 || !strings.Contains(un.Summary, "install created it") {
+				t.Fatalf("uninstall removed no directory: %+v", un)
+			}
+			for _, d := range un.RemovedDirs {
+				if _, err := os.Stat(d); !os.IsNotExist(err) {
+					t.Fatalf("%s is still there", d)
+				}
+			}
+			if _, err := os.Stat(e.home); err != nil {
+				t.Fatalf("the home went too: %v", err)
+			}
 		})
+	}
+}
+
+// Uninstall removes what Ony made (its backups, the directories install
+// created) and keeps what is the user's, saying so.
+func TestUninstallRemovesWhatOnyCreated(t *testing.T) {
+	e := newEnv(t, harness.Claude)
+	orig := e.place("claude-settings.json", 0o600)
+	mine := filepath.Join(filepath.Dir(e.path()), "notes.md")
+	if err := os.WriteFile(mine, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.install()
+	e.opts.Deadline = 45 * time.Second // a second install changes the file again: a second backup
+	e.install()
+	if n := len(e.backups()); n != 2 {
+		t.Fatalf("%d backups after two installs", n)
+	}
+	e.opts.DryRun = true
+	dry := e.uninstall()
+	if len(dry.RemovedBackups) != 2 || len(e.backups()) != 2 {
+		t.Fatalf("a dry run removed backups or did not say it would: %+v", dry)
+	}
+	e.opts.DryRun = false
+	un := e.uninstall()
+	if !un.Restored || un.Backup != "" || len(un.RemovedBackups) != 2 || len(e.backups()) != 0 {
+		t.Fatalf("uninstall: %+v, %d backups left", un, len(e.backups()))
+	}
+	if !bytes.Equal(e.read(), orig) {
+		t.Fatal("the user's file is not back")
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine\n" {
+		t.Fatalf("the user's other file: %q %v", b, err)
+	}
+	if !strings.Contains(un.Summary, "Removed the 2 backups install made") {
+		t.Fatalf("summary:\n%s", un.Summary)
+	}
+
+	// A directory install created keeps a file the user put there since,
+	// and says so.
+	e = newEnv(t, harness.Copilot)
+	e.install()
+	stray := filepath.Join(filepath.Dir(e.path()), "other-hook.json")
+	if err := os.WriteFile(stray, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	un = e.uninstall()
+	if !un.Removed || !strings.Contains(un.Summary, "install created it, but it holds other files now") {
+		t.Fatalf("uninstall: %+v", un)
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Fatalf("the user's file went: %v", err)
+	}
+
+	// A backup-like name Ony never writes is not touched.
+	e = newEnv(t, harness.Claude)
+	e.place("claude-settings.json", 0o600)
+	odd := e.path() + backupInfix + "mine"
+	if err := os.WriteFile(odd, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.install()
+	e.uninstall()
+	if _, err := os.Stat(odd); err != nil {
+		t.Fatalf("a file not named as Ony names backups was removed: %v", err)
 	}
 }
 

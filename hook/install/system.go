@@ -193,7 +193,10 @@ func (o Options) installCommand(t *target) string {
 // stays behind in /etc. Everything else is backed up first, as commit does.
 func (o Options) commitUninstall(cf configFile, out []byte, removed bool) (string, error) {
 	if !o.System || !removed {
-		return commit(cf, out, removed, o.now())
+		// A user's uninstall makes no backup: it removes install's
+		// backups next (cleanup), and the file keeps everything but Ony's.
+		backup, _, err := commit(cf, out, removed, o.now(), o.System)
+		return backup, err
 	}
 	if err := cf.unchangedSince(); err != nil {
 		return "", err

@@ -21,6 +21,7 @@ import (
 	"github.com/ony-dev/ony-tui/engine/phone"
 	"github.com/ony-dev/ony-tui/engine/proctable"
 	"github.com/ony-dev/ony-tui/engine/server"
+	"github.com/ony-dev/ony-tui/engine/stats"
 	"github.com/ony-dev/ony-tui/engine/taxonomy"
 	"github.com/ony-dev/ony-tui/engine/totp"
 	"github.com/ony-dev/ony-tui/engine/wire"
@@ -76,6 +77,10 @@ type App struct {
 
 	// Previous is the chain a deliberate new chain replaced, nil otherwise.
 	Previous *ledger.PreviousChain
+	// Stats keeps the figures of what the engine decided, read from the
+	// ledger incrementally; the console's stats view and attached consoles
+	// ask it.
+	Stats *stats.Source
 
 	lock *server.Lock
 	mode string
@@ -153,11 +158,12 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	a.Stats = stats.NewSource(a.Ledger.Since, o.Now)
 	consoleOwner := os.Getuid()
 	if l.System {
 		consoleOwner = o.Owners[0]
 	}
-	if a.Consoles, err = console.Listen(l.ConsoleSocket, a.Engine, console.ServerOptions{Owner: consoleOwner, Build: o.Build, Chain: chain,
+	if a.Consoles, err = console.Listen(l.ConsoleSocket, a.Engine, console.ServerOptions{Owner: consoleOwner, Build: o.Build, Chain: chain, Stats: a.Stats,
 		HookGroup: sys.hookGID}); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ missing or destroyed while its keys or checkpoints exist is tampering (1).
 			if o.CheckpointFile == "" {
 				o.CheckpointDir = l.CheckpointDir
 			}
+			if !o.JSON {
+				o.Progress = progressOnTerminal("verifying")
+			}
 			if code := ledgercli.Verify(cmd.Context(), o, stdout, stderr); code != 0 {
 				return exitError{code: code}
 			}
@@ -67,11 +70,19 @@ func newLogCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "log",
 		Short: "List audit ledger entries with their verification status",
 		Long: `Lists the ledger's entries, verifying every one from the first whatever the
-filters. An entry an older version recorded with a secret in its target,
+filters, under a header row: the entry, its status, kind, action, risk,
+decision and who decided (auto, keypad, code, touch, phone, remembered, or
+Ony's own timeout, kill switch, policy), then its target and detail.
+--stats prints instead what Ony decided over the matching entries (with
+--json, one object for scripts).
+
+An entry an older version recorded with a secret in its target,
 detail or hint is printed redacted and marked "secret suspected"
 ("secret_suspected": true with --json): rotate that secret (README). The
 ledger itself is never rewritten.`,
 		Example: `  ony-tui log --limit 20
+  ony-tui log --stats
+  ony-tui log --stats --since 7d --json | jq .day
   ony-tui log --since 2h --decision deny
   ony-tui log --json --follow | jq .
   ony-tui log --json | jq 'select(.secret_suspected)'`,
@@ -102,5 +113,6 @@ ledger itself is never rewritten.`,
 	f.StringVar(&o.Action, "action", "", "only this action (e.g. git.push.force)")
 	f.StringVar(&o.Decision, "decision", "", "only this decision (approve, deny)")
 	f.IntVarP(&o.Limit, "limit", "n", 0, "only the last N matching entries")
+	f.BoolVar(&o.Stats, "stats", false, "what Ony decided over the matching entries: decisions per hour by risk, held and how it ended, answer times, most held actions")
 	return cmd
 }

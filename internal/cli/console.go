@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/ony-dev/ony-tui/engine/console"
@@ -90,8 +89,9 @@ func needTerminal() error {
 func attachConsole(ctx context.Context, c *console.Client, l paths.Layout) error {
 	defer c.Close()
 	_, noColor := os.LookupEnv("NO_COLOR")
-	m := tui.New(tui.Deps{Engine: c, Chain: c, Socket: l.Socket, NoColor: noColor, Label: consoleLabel(), Attached: true})
-	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
+	m := tui.New(tui.Deps{Engine: c, Chain: c, Socket: l.Socket, NoColor: noColor, Label: consoleLabel(), Attached: true,
+		Stats: tui.StatsFunc(c.Stats)})
+	if err := tui.Run(ctx, m); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
@@ -134,8 +134,9 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdin io.Read
 		go extra.after(serveCtx, a)
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
-	m := tui.New(tui.Deps{Engine: a.Engine, Chain: chain, Socket: l.Socket, NoColor: noColor, Note: extra.note, Label: label})
-	_, runErr := tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	m := tui.New(tui.Deps{Engine: a.Engine, Chain: chain, Socket: l.Socket, NoColor: noColor, Note: extra.note, Label: label,
+		Stats: a.Stats})
+	runErr := tui.Run(ctx, m)
 	detach()
 	waiting := len(a.Engine.Snapshot().Pending)
 	stopServe()

@@ -62,13 +62,7 @@ code for critical actions (the demo shows the current one in the header), K
 				return err
 			}
 			reg := deviceRegistry(l)
-			note := func() string {
-				c, err := totp.Code(secret, time.Now())
-				if err != nil {
-					return ""
-				}
-				return "demo code " + c[:3] + " " + c[3:]
-			}
+			note := func() string { return demoNote(secret, time.Now()) }
 			after := func(ctx context.Context, a *app.App) {
 				// Enrolled once the ledger exists: a device registry
 				// without a ledger would read as a deleted ledger.
@@ -136,4 +130,17 @@ func simulateAgent(ctx context.Context, socket string, reg *device.Registry, pro
 		case <-time.After(1500*time.Millisecond + time.Duration(n.Int64())*time.Millisecond):
 		}
 	}
+}
+
+// demoNote is the demo header's note: the code an authenticator app would
+// show now, and how long until it shows the next one (a code works once:
+// after approving with it, wait for the next).
+func demoNote(secret []byte, now time.Time) string {
+	c, err := totp.Code(secret, now)
+	if err != nil {
+		return ""
+	}
+	period := int64(totp.Period / time.Second)
+	left := period - now.Unix()%period
+	return fmt.Sprintf("demo code %s %s · next in %ds", c[:3], c[3:], left)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,12 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/engine/wire"
+	"github.com/ony-dev/ony-tui/hook"
 	"github.com/ony-dev/ony-tui/hook/harness"
 	"github.com/ony-dev/ony-tui/hook/install"
 	"github.com/ony-dev/ony-tui/internal/app"
@@ -35,6 +39,20 @@ type doctor struct {
 	g      *globals
 	l      paths.Layout
 	checks []check
+	paths  []namedPath
+}
+
+// namedPath is one of Ony's files, as doctor names it (the SSH recipe in
+// the README copies these).
+type namedPath struct{ name, path string }
+
+// layoutPaths are the files a person setting Ony up (or forwarding its
+// socket over SSH) needs to know.
+func layoutPaths(l paths.Layout) []namedPath {
+	return []namedPath{
+		{"socket", l.Socket}, {"consoles", l.ConsoleSocket}, {"keys", l.KeysDir}, {"devices", l.DevicesFile},
+		{"ledger", l.LedgerFile}, {"config", l.ConfigFile}, {"hook log", hook.LogFile(l)},
+	}
 }
 
 func (d *doctor) add(level, what, text, hint string) {
@@ -42,26 +60,30 @@ func (d *doctor) add(level, what, text, hint string) {
 }
 
 func newDoctorCmd(g *globals, stdout, stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check that Ony is set up to gate your agents, and say what to fix",
 		Long: `Checks the console is reachable, the socket and keys are private, the config
 and taxonomy load, the ledger verifies, a code device is enrolled, and each
 harness's hook is installed, points at this binary, has a timeout longer than
 the hook's deadline and its fail-closed switch on. Exits 1 if anything is
-wrong.
+wrong. It first names Ony's files (the socket, the keys, the device
+registry...), the paths the SSH recipe in the README uses.
 
 The posture lines say, for the user doctor runs as (run it as the user the
 agent runs as), which of the binary, the hook entries, the engine and its keys
 that user could change or read, and what that means. doctor --system checks
-the system install instead.`,
+the system install instead. --json prints one object for scripts.`,
+		Example: `  ony-tui doctor
+  ony-tui doctor --json | jq -r .paths.socket`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.layout()
 			if err != nil {
 				return err
 			}
-			d := &doctor{g: g, l: l}
+			d := &doctor{g: g, l: l, paths: layoutPaths(l)}
 			if l.System {
 				d.system(cmd.Context())
 			} else {
@@ -70,28 +92,109 @@ the system install instead.`,
 				d.taxonomy()
 				d.devices()
 				d.touch(cmd.Context(), cfg)
-				d.ledger(cmd.Context())
+				d.ledger(cmd.Context(), !asJSON)
 				d.console()
 				d.hookLog()
 				d.phone(cmd.Context())
 				d.harnesses(cfg)
 				d.userPosture(cfg)
 			}
-			failed := false
-			for _, c := range d.checks {
-				fmt.Fprintf(stdout, "%-5s %-10s %s\n", c.level, c.what, c.text)
-				if c.hint != "" {
-					fmt.Fprintf(stdout, "%-5s %-10s hint: %s\n", "", "", c.hint)
+			failed := d.failed()
+			if asJSON {
+				if err := d.writeJSON(stdout); err != nil {
+					return err
 				}
-				failed = failed || c.level == "FAIL"
+			} else {
+				d.write(stdout, terminalWidth())
 			}
 			if failed {
-				fmt.Fprintln(stderr, "ony-tui: doctor found problems: fix the FAIL lines above")
+				if !asJSON {
+					fmt.Fprintln(stderr, "ony-tui: doctor found problems: fix the FAIL lines above")
+				}
 				return exitError{code: 1}
 			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (schema ony-tui/doctor/v1) instead of lines")
+	return cmd
+}
+
+func (d *doctor) failed() bool {
+	for _, c := range d.checks {
+		if c.level == "FAIL" {
+			return true
+		}
+	}
+	return false
+}
+
+// doctorIndent is where a line's text starts: "%-5s %-10s ".
+const doctorIndent = 17
+
+// write prints the paths and the checks, one per line, or wrapped to width
+// with the text kept in its column when width is positive (a terminal).
+func (d *doctor) write(w io.Writer, width int) {
+	line := func(level, what, text string) {
+		lines := []string{text}
+		if width > doctorIndent+20 {
+			lines = strings.Split(ansi.Wrap(text, width-doctorIndent, ""), "\n")
+		}
+		fmt.Fprintf(w, "%-5s %-10s %s\n", level, what, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", doctorIndent), l)
+		}
+	}
+	for _, p := range d.paths {
+		line("path", p.name, p.path)
+	}
+	for _, c := range d.checks {
+		line(c.level, c.what, c.text)
+		if c.hint != "" {
+			line("", "", "hint: "+c.hint)
+		}
+	}
+}
+
+// doctorJSON is doctor's output for scripts.
+type doctorJSON struct {
+	Schema string            `json:"schema"`
+	OK     bool              `json:"ok"`
+	Paths  map[string]string `json:"paths"`
+	Checks []checkJSON       `json:"checks"`
+}
+
+type checkJSON struct {
+	Level string `json:"level"` // ok, warn, FAIL, info
+	What  string `json:"what"`
+	Text  string `json:"text"`
+	Hint  string `json:"hint,omitempty"`
+}
+
+func (d *doctor) writeJSON(w io.Writer) error {
+	out := doctorJSON{Schema: "ony-tui/doctor/v1", OK: !d.failed(), Paths: map[string]string{}, Checks: []checkJSON{}}
+	for _, p := range d.paths {
+		out.Paths[p.name] = p.path
+	}
+	for _, c := range d.checks {
+		out.Checks = append(out.Checks, checkJSON{Level: c.level, What: c.what, Text: c.text, Hint: c.hint})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// terminalWidth is stdout's width when it is a terminal, else 0 (a pipe
+// or a file gets one line per finding, for grep).
+func terminalWidth() int {
+	if !term.IsTerminal(os.Stdout.Fd()) {
+		return 0
+	}
+	w, _, err := term.GetSize(os.Stdout.Fd())
+	if err != nil {
+		return 0
+	}
+	return w
 }
 
 // homeHint says how to put Ony's files somewhere writable.
@@ -185,9 +288,12 @@ func activeID(ds []device.Device, k device.Kind) string {
 	return ""
 }
 
-func (d *doctor) ledger(ctx context.Context) {
+func (d *doctor) ledger(ctx context.Context, progress bool) {
 	var out, errb strings.Builder
 	o := ledgercli.VerifyOptions{DB: d.l.LedgerFile, Home: true, CheckpointDir: d.l.CheckpointDir}
+	if progress {
+		o.Progress = progressOnTerminal("verifying the ledger")
+	}
 	src := app.LedgerOptions(d.l).VerifySources()
 	o.AuditKeyFile, o.CheckpointVerifierFile = src.AuditKeyFile, src.CheckpointVerifierFile
 	switch code := ledgercli.Verify(ctx, o, &out, &errb); code {
@@ -253,7 +359,7 @@ func (d *doctor) harnesses(cfg config.Config) {
 			any = true
 			text := "installed in " + r.File
 			if r.FailClosedSwitch != "" {
-				text += ", " + r.FailClosedSwitch + " on"
+				text += "; " + r.FailClosedSwitch
 			}
 			if r.FailOpen != "" {
 				d.add("warn", h, text+"; "+r.FailOpen, "")

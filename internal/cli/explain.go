@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ony-dev/ony-tui/engine/config"
 	"github.com/ony-dev/ony-tui/engine/taxonomy"
 	"github.com/ony-dev/ony-tui/engine/wire"
 	"github.com/ony-dev/ony-tui/hook/harness"
@@ -26,7 +27,9 @@ func newExplainCmd(g *globals, stdin io.Reader, stdout io.Writer) *cobra.Command
 		Long: `Classifies a shell command, or a tool call given as JSON, with the taxonomy the
 console would load (your config directory's taxonomy.yaml, or the embedded
 default), and prints the action, its title, the risk, the target and the rule
-that decided. --tool-json takes a normalised tool call (docs/PROTOCOL.md) or a
+that decided, and what your policy (config.yaml) will need before it runs:
+nothing (allowed automatically), an approval, an approval and the 6-digit
+code, or a deny. --tool-json takes a normalised tool call (docs/PROTOCOL.md) or a
 harness's hook input (with --harness, default claude).`,
 		Example: `  ony-tui explain 'git push --force origin main'
   ony-tui explain --json 'curl -fsSL https://x.sh | sh'
@@ -37,6 +40,10 @@ harness's hook input (with --harness, default claude).`,
 				return err
 			}
 			tax, err := app.LoadTaxonomy(l, g.build.DefaultTaxonomy)
+			if err != nil {
+				return err
+			}
+			cfg, err := config.Load(l.ConfigFile)
 			if err != nil {
 				return err
 			}
@@ -55,7 +62,7 @@ harness's hook input (with --harness, default claude).`,
 			default:
 				return errors.New("nothing to explain: give a shell command in quotes, or --tool-json FILE")
 			}
-			return explain(stdout, tax, call, asJSON)
+			return explain(stdout, tax, cfg, l.System, call, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
@@ -97,6 +104,61 @@ func readToolCall(src, harnessName string, stdin io.Reader) (*wire.ToolCall, err
 	return call, nil
 }
 
-func explain(w io.Writer, tax *app.Taxonomy, call *wire.ToolCall, asJSON bool) error {
-	return taxonomy.Explain(w, tax.Taxonomy.Classify(call), call, asJSON)
+// explained is explain --json: the classification and what the policy
+// needs.
+type explained struct {
+	taxonomy.Explanation
+	// Needs is the policy's requirement (auto, approve, approve+code,
+	// deny); NeedsText says it in words.
+	Needs     string `json:"needs"`
+	NeedsText string `json:"needs_text"`
+}
+
+func explain(w io.Writer, tax *app.Taxonomy, cfg config.Config, hardened bool, call *wire.ToolCall, asJSON bool) error {
+	c := tax.Taxonomy.Classify(call)
+	need := cfg.For(c.Action, c.Risk)
+	var buf bytes.Buffer
+	if err := taxonomy.Explain(&buf, c, call, asJSON); err != nil {
+		return err
+	}
+	if !asJSON {
+		out := buf.String()
+		// The taxonomy's lines are aligned on "matcher  "; the needs line
+		// joins them (or follows them, should that ever change).
+		line := "needs    " + needsText(need, hardened)
+		if strings.Contains(out, "\nmatcher  ") {
+			out = strings.Replace(out, "\nmatcher  ", "\n"+line+"\nmatcher  ", 1)
+		} else {
+			out += line + "\n"
+		}
+		_, err := io.WriteString(w, out)
+		return err
+	}
+	var e explained
+	if err := json.Unmarshal(buf.Bytes(), &e.Explanation); err != nil {
+		return fmt.Errorf("writing explanation: %w", err)
+	}
+	e.Needs, e.NeedsText = need.String(), needsText(need, hardened)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(e)
+}
+
+// needsText says what a requirement asks of the owner, as the engine will
+// ask it: a system install (hardened) never approves on a keypress alone.
+func needsText(n config.Requirement, hardened bool) string {
+	switch n {
+	case config.Auto:
+		return "nothing: allowed automatically (and recorded)"
+	case config.Approve:
+		if hardened {
+			return "approval with a factor the agent cannot produce: the 6-digit code, a YubiKey touch or the phone"
+		}
+		return "approval: A at a console, a YubiKey touch or the phone"
+	case config.ApproveCode:
+		return "approval and the 6-digit code"
+	case config.Block:
+		return "nothing allows it: denied by policy"
+	}
+	return n.String()
 }

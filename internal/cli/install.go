@@ -6,7 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/spf13/cobra"
 
@@ -70,8 +73,12 @@ func (g *globals) installOptions(harnessName, project string, dryRun bool) (inst
 		}
 	}
 	return install.Options{Harness: harnessName, Binary: bin, HomeDir: home, ProjectDir: project, OnyHome: onyHome,
-		Deadline: cfg.HookDeadline, DryRun: dryRun, Getenv: os.Getenv}, nil
+		Deadline: cfg.HookDeadline, DryRun: dryRun, Getenv: os.Getenv, Record: filepath.Join(l.StateDir, installRecord)}, nil
 }
+
+// installRecord, in the state directory, lists the directories install
+// created in harness configs, for uninstall to remove.
+const installRecord = "installed.json"
 
 func newInstallCmd(g *globals, stdout, stderr io.Writer, add bool) *cobra.Command {
 	var project, engineUser, hookGroup string
@@ -104,7 +111,7 @@ override: /etc/claude-code/managed-settings.json, /etc/codex/requirements.toml,
   ony-tui %[1]s claude --project . --dry-run
   ony-tui %[1]s service
   sudo ony-tui %[1]s --system service claude --dry-run`, use),
-		Args:      cobra.MinimumNArgs(1),
+		Args:      installArgs(use),
 		ValidArgs: append(harness.Names(), "service"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.system {
@@ -117,7 +124,11 @@ override: /etc/claude-code/managed-settings.json, /etc/codex/requirements.toml,
 				warnUnstableBinary(stderr)
 			}
 			failed := false
-			for _, h := range args {
+			for i, h := range args {
+				if len(args) > 1 && useColorOut(stdout) {
+					// Several at a terminal: say where it is.
+					fmt.Fprintf(stdout, "[%d/%d] %s\n", i+1, len(args), h)
+				}
 				if h == "service" {
 					if err := g.installService(add, dryRun, stdout); err != nil {
 						fmt.Fprintf(stderr, "ony-tui: error: service: %v\n", err)
@@ -173,6 +184,73 @@ override: /etc/claude-code/managed-settings.json, /etc/codex/requirements.toml,
 	cmd.Flags().StringVar(&engineUser, "engine-user", "", "with --system service: the engine's system user (default "+sysinstall.DefaultEngineUser+")")
 	cmd.Flags().StringVar(&hookGroup, "hook-group", "", "with --system service: the group whose members' hooks reach the engine (default "+sysinstall.DefaultHookGroup+")")
 	return cmd
+}
+
+// installArgs asks for at least one known name, and names them all (with
+// the closest to a typo) when it does not get one.
+func installArgs(use string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		names := append(harness.Names(), "service")
+		if len(args) == 0 {
+			return fmt.Errorf("name what to %s: a harness (%s), or service for the engine's systemd unit\nhint: ony-tui %s claude",
+				use, strings.Join(harness.Names(), ", "), use)
+		}
+		for _, a := range args {
+			if slices.Contains(names, a) {
+				continue
+			}
+			msg := fmt.Sprintf("unknown harness %q: Ony knows %s, and service", a, strings.Join(harness.Names(), ", "))
+			if near := closest(a, names); near != "" {
+				msg += "; did you mean " + near + "?"
+			}
+			return errors.New(msg)
+		}
+		return nil
+	}
+}
+
+// closest is the name in names nearest to s (at most two edits, or s is a
+// prefix of it), "" when none is.
+func closest(s string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		d := editDistance(strings.ToLower(s), n)
+		if strings.HasPrefix(n, strings.ToLower(s)) && len(s) >= 2 {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// useColorOut reports whether w is a terminal (progress and colour are for
+// people; a pipe gets plain results).
+func useColorOut(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func indent(s string) string {

@@ -10,11 +10,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ony-dev/ony-tui/engine/paths"
+	"github.com/ony-dev/ony-tui/hook"
 )
 
 // Build describes the binary the commands run in.
@@ -88,13 +90,16 @@ it in a tamper-evident ledger.`,
   ony-tui install claude      # gate Claude Code's tool calls
   ony-tui enroll totp         # add the 6-digit code for critical actions
   ony-tui verify --json       # audit the ledger from a script`,
+		Version:       b.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          unknownCommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConsole(cmd.Context(), g, stdin, stdout, stderr, "console", newChain)
 		},
 	}
+	root.SetVersionTemplate("ony-tui {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -129,21 +134,29 @@ it in a tamper-evident ledger.`,
 	return root
 }
 
+// Tree returns the command tree, for tools that document it (the man
+// pages); it runs nothing.
+func Tree(b Build) *cobra.Command { return newRoot(b, os.Stdin, os.Stdout, os.Stderr) }
+
+// unknownCommand refuses arguments to the bare console, naming the
+// commands a typo was closest to.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return errors.New(msg + "\nhint: `ony-tui --help` lists the commands")
+}
+
 // newHookCmd exists for help and completion; main dispatches "hook" itself.
 func newHookCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "hook <harness> [--home DIR | --system [--root DIR]] [--deadline DURATION]",
-		Short: "Decide one tool call for an agent harness (run by the harness, not by you)",
-		Long: `Reads the harness's hook input on stdin, asks the console, verifies the
-signed verdict and answers allow or deny in the harness's own encoding.
-Harnesses: claude, codex, cursor, gemini, copilot. It fails closed: no console,
-a bad verdict, a timeout or bad input all deny.
-
-With --system (the form "sudo ony-tui install --system <harness>" writes into
-the harness's managed policy) it asks the engine of the system install on
-/run/ony/ony.sock, and only if everything from / down to it is root's, the
-socket and the process behind it belong to the engine's user, and the verdict
-verifies with that user's public keys.`,
+		Use:     "hook <harness> [--home DIR | --system [--root DIR]] [--deadline DURATION]",
+		Short:   "Decide one tool call for an agent harness (run by the harness, not by you)",
+		Long:    hook.Usage,
 		Example: `  echo '{"hook_event_name":"PreToolUse",...}' | ony-tui hook claude`,
 		RunE: func(*cobra.Command, []string) error {
 			return errors.New("hook is dispatched before the command tree")

@@ -8,7 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ony-dev/ony-tui/engine/console"
+	"github.com/ony-dev/ony-tui/engine/paths"
 	"github.com/ony-dev/ony-tui/internal/app"
+	"github.com/ony-dev/ony-tui/ledger"
 )
 
 func newServeCmd(g *globals, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -51,6 +54,9 @@ carries no factor the agent cannot produce (a keypress alone).`,
 			}
 			a, err := app.Start(cmd.Context(), app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy,
 				Build: g.build.Version, Mode: "headless", Owners: owners, NewChain: by,
+				// Consoles that attach are shown the ledger, as the
+				// console that runs an engine itself shows it.
+				Chain: ledgerViewOf(l),
 				Logf: func(format string, args ...any) {
 					fmt.Fprintf(stderr, "ony-tui: "+format+"\n", args...)
 				},
@@ -74,4 +80,9 @@ carries no factor the agent cannot produce (a keypress alone).`,
 	}
 	cmd.Flags().BoolVar(&newChain, "new-chain", false, newChainUsage)
 	return cmd
+}
+
+// ledgerViewOf is the ledger view attached consoles are shown.
+func ledgerViewOf(l paths.Layout) func(*ledger.Ledger) (console.ChainSource, error) {
+	return func(led *ledger.Ledger) (console.ChainSource, error) { return newChain(led, l) }
 }

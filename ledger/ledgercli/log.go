@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ony-dev/ony-tui/engine/stats"
 	"github.com/ony-dev/ony-tui/internal/humanize"
 	"github.com/ony-dev/ony-tui/ledger"
 )
@@ -34,6 +36,11 @@ type LogOptions struct {
 	Poll time.Duration
 	// Now is the clock for a duration in Since; default time.Now.
 	Now func() time.Time
+	// Stats prints what Ony decided (engine/stats) over the matching
+	// entries instead of the entries: decisions per hour by risk, what was
+	// held and how it ended, answer times, the most held actions. With
+	// JSON, one object (docs/LEDGER-FORMAT.md §10).
+	Stats bool
 }
 
 // logPage is how many entries Log reads at a time.
@@ -52,6 +59,10 @@ func Log(ctx context.Context, opts LogOptions, stdout, stderr io.Writer) int {
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
+	}
+	if opts.Stats && (opts.Follow || opts.Limit > 0) {
+		errorf(stderr, "--stats summarises every matching entry: leave out --follow and --limit")
+		return ExitCannot
 	}
 	match, err := logFilter(opts)
 	if err != nil {
@@ -83,12 +94,22 @@ func Log(ctx context.Context, opts LogOptions, stdout, stderr io.Writer) int {
 	if opts.Limit > 0 {
 		l.ring = make([]listed, 0, opts.Limit)
 	}
+	if opts.Stats {
+		l.tally = stats.NewTally()
+	} else if !opts.JSON {
+		l.header()
+	}
 	if err := l.pass(ctx, r); err != nil {
 		l.out.Flush()
 		errorf(stderr, "%v", err)
 		return ExitCannot
 	}
 	l.flushRing()
+	if l.tally != nil {
+		if err := l.writeStats(); err != nil {
+			return ExitCannot
+		}
+	}
 	if err := l.out.Flush(); err != nil {
 		return ExitCannot
 	}
@@ -167,6 +188,7 @@ type lister struct {
 	ringDone bool
 	tampered *ledger.ChainError // first entry that failed: tampering
 	cannot   *ledger.ChainError // first entry that could not be checked (unknown kind)
+	tally    *stats.Tally       // --stats: the figures of the matching entries
 }
 
 // pass reads and verifies every entry after l.after, printing the matches.
@@ -203,6 +225,10 @@ func (l *lister) pass(ctx context.Context, r *ledger.Reader) error {
 }
 
 func (l *lister) emit(x listed) {
+	if l.tally != nil {
+		l.tally.Add(&x.e)
+		return
+	}
 	if l.ring == nil || l.ringDone {
 		l.print(x)
 		return
@@ -242,19 +268,62 @@ func (l *lister) print(x listed) {
 		return
 	}
 	e := &x.e
-	fields := []string{fmt.Sprintf("%6d", e.Seq), fmt.Sprintf("%-10s", status), e.Time.UTC().Format("2006-01-02T15:04:05Z"), fmt.Sprintf("%-15s", safe(e.Kind.String()))}
-	for _, f := range []string{e.Action, e.Target, e.Risk, e.Decision, e.DeviceID, e.Detail} {
+	by := string(stats.DeciderOf(e))
+	cols := []string{fmt.Sprintf("%6d", e.Seq), pad(status, 10), e.Time.UTC().Format("2006-01-02T15:04:05Z"),
+		pad(safe(e.Kind.String()), 15), pad(dash(safe(e.Action)), 22), pad(dash(safe(e.Risk)), 8),
+		pad(dash(safe(e.Decision)), 8), pad(dash(by), 11)}
+	var tail []string
+	for _, f := range []string{e.Target, e.Detail, e.DeviceID} {
 		if f != "" {
-			fields = append(fields, safe(f))
+			tail = append(tail, safe(f))
 		}
 	}
 	if reason != "" {
-		fields = append(fields, "("+reason+")")
+		tail = append(tail, "("+reason+")")
 	}
 	if secret {
-		fields = append(fields, "(secret suspected: rotate it)")
+		tail = append(tail, "(secret suspected: rotate it)")
 	}
-	fmt.Fprintln(l.out, strings.Join(fields, "  "))
+	line := strings.Join(cols, "  ")
+	if len(tail) > 0 {
+		line += "  " + strings.Join(tail, "  ")
+	}
+	fmt.Fprintln(l.out, strings.TrimRight(line, " "))
+}
+
+// header names the columns of the text listing, aligned with print's.
+func (l *lister) header() {
+	cols := []string{fmt.Sprintf("%6s", "SEQ"), pad("STATUS", 10), pad("TIME (UTC)", 20), pad("KIND", 15), pad("ACTION", 22),
+		pad("RISK", 8), pad("DECISION", 8), pad("BY", 11), "TARGET, DETAIL, DEVICE"}
+	fmt.Fprintln(l.out, strings.Join(cols, "  "))
+}
+
+// pad pads s to w cells; a longer value is kept whole (an audit listing
+// never cuts a field), and pushes the rest of its line along.
+func pad(s string, w int) string {
+	if n := utf8.RuneCountInString(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// writeStats prints the figures of the entries matched.
+func (l *lister) writeStats() error {
+	sum := l.tally.Summary(l.opts.Now())
+	if l.opts.JSON {
+		enc := json.NewEncoder(l.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statsJSON{Schema: StatsSchema, Summary: sum})
+	}
+	sum.WriteText(l.out)
+	return nil
 }
 
 // exit reports a failed entry on stderr and returns the exit code:

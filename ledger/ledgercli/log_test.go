@@ -38,7 +38,83 @@ func runLog(t *testing.T, opts ledgercli.LogOptions) (int, []string, string) {
 	for sc := bufio.NewScanner(&out); sc.Scan(); {
 		lines = append(lines, sc.Text())
 	}
+	// The text listing starts with its header row; the tests read entries.
+	if !opts.JSON && !opts.Stats && len(lines) > 0 && strings.HasPrefix(lines[0], "   SEQ  STATUS") {
+		lines = lines[1:]
+	}
 	return code, lines, errb.String()
+}
+
+// The text listing has a header row, and every column starts where its
+// name does, whatever the entry's kind.
+func TestLogHeaderAndAlignedColumns(t *testing.T) {
+	l := buildCase(t, "intact")
+	var out bytes.Buffer
+	if code := ledgercli.Log(context.Background(), ledgercli.LogOptions{DB: l.DB, AuditKeyFile: l.VerifyKey}, &out, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	header := lines[0]
+	for _, col := range []string{"SEQ", "STATUS", "TIME (UTC)", "KIND", "ACTION", "RISK", "DECISION", "BY", "TARGET, DETAIL, DEVICE"} {
+		if !strings.Contains(header, col) {
+			t.Fatalf("header %q lacks %q", header, col)
+		}
+	}
+	at := func(name string) int { return strings.Index(header, name) }
+	for _, line := range lines[1:] {
+		r := []rune(line)
+		for _, col := range []string{"STATUS", "TIME (UTC)", "KIND", "ACTION", "RISK", "DECISION", "BY"} {
+			if i := at(col); i >= len(r) || r[i-1] != ' ' || r[i-2] != ' ' || r[i] == ' ' {
+				t.Fatalf("column %s does not start at %d in\n%s\n%s", col, i, header, line)
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "verdict          git.push                approve   keypad") &&
+		!strings.Contains(out.String(), "deny      touch") && !strings.Contains(out.String(), "approve   touch") {
+		t.Fatalf("no decider in the listing:\n%s", out.String())
+	}
+}
+
+// --stats prints the figures of the matching entries instead of them, as
+// text or one JSON object.
+func TestLogStats(t *testing.T) {
+	l := buildCase(t, "intact")
+	now := func() time.Time { return vectorgen.Epoch().Add(time.Hour) }
+	code, lines, stderr := runLog(t, ledgercli.LogOptions{DB: l.DB, AuditKeyFile: l.VerifyKey, Stats: true, Now: now})
+	text := strings.Join(lines, "\n")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"What Ony decided, from 20 ledger entries", "decisions per hour, last 24 h", "last 24 h", "all time",
+		"held for a person", "answer time median", "most held, all time:  git.push"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("stats lack %q:\n%s", want, text)
+		}
+	}
+	var out bytes.Buffer
+	if code := ledgercli.Log(context.Background(), ledgercli.LogOptions{DB: l.DB, AuditKeyFile: l.VerifyKey, Stats: true, JSON: true,
+		Now: now, Since: "10"}, &out, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var v struct {
+		Schema  string `json:"schema"`
+		Entries uint64 `json:"entries"`
+		All     struct {
+			Decisions uint64 `json:"decisions"`
+			Held      uint64 `json:"held"`
+		} `json:"all"`
+		Hours []json.RawMessage `json:"hours"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if v.Schema != ledgercli.StatsSchema || v.Entries != 11 || v.All.Held == 0 || v.All.Decisions == 0 || len(v.Hours) != 24 {
+		t.Fatalf("stats JSON: %+v\n%s", v, out.String())
+	}
+	code, _, stderr = runLog(t, ledgercli.LogOptions{DB: l.DB, AuditKeyFile: l.VerifyKey, Stats: true, Follow: true})
+	if code != ledgercli.ExitCannot || !strings.Contains(stderr, "leave out --follow") {
+		t.Fatalf("--stats --follow: exit %d %q", code, stderr)
+	}
 }
 
 // logLine is the part of a log --json line the tests read.

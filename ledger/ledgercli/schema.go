@@ -1,6 +1,9 @@
 package ledgercli
 
-import "github.com/ony-dev/ony-tui/ledger"
+import (
+	"github.com/ony-dev/ony-tui/engine/stats"
+	"github.com/ony-dev/ony-tui/ledger"
+)
 
 // VerifySchema names the version of the verify JSON object
 // (docs/LEDGER-FORMAT.md §8). Fields are only ever added.
@@ -9,6 +12,16 @@ const VerifySchema = "ony-tui.ledger.verify/v1"
 // LogSchema names the version of the log JSON Lines records
 // (docs/LEDGER-FORMAT.md §9).
 const LogSchema = "ony-tui.ledger.log/v1"
+
+// StatsSchema names the version of the log --stats --json object
+// (docs/LEDGER-FORMAT.md §10).
+const StatsSchema = "ony-tui.ledger.stats/v1"
+
+// statsJSON is log --stats --json: the figures with their schema.
+type statsJSON struct {
+	Schema string `json:"schema"`
+	stats.Summary
+}
 
 type verifyJSON struct {
 	Schema     string          `json:"schema"`

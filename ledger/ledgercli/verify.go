@@ -29,6 +29,10 @@ type VerifyOptions struct {
 	// checkpoints exist, its history was deleted or destroyed, which is
 	// reported as tampering (exit 1), not as a wrong path.
 	Home bool
+	// Progress, when set, is told how far the verification is (entries done
+	// and expected), and once more with total 0 when it ends; the CLI shows
+	// it on a terminal.
+	Progress func(done, total uint64)
 }
 
 // Verify checks a ledger end to end and its signed checkpoints, prints the
@@ -105,7 +109,10 @@ func runVerify(ctx context.Context, opts VerifyOptions) (ledger.Report, *cliErro
 		// The audit key exists (it was read): a ledger was created here.
 		return ledger.GoneReport(vo, st), nil
 	}
-	rep, err = ledger.Verify(ctx, opts.DB, vo, nil)
+	rep, err = ledger.Verify(ctx, opts.DB, vo, opts.Progress)
+	if opts.Progress != nil {
+		opts.Progress(0, 0)
+	}
 	switch {
 	case err == nil:
 		return rep, nil

@@ -11,6 +11,11 @@ type Entry struct {
 	Kind     string `json:"kind"`     // the ledger's record kind, e.g. "verdict"
 	Action   string `json:"action"`   // the taxonomy action, e.g. "deploy.production"; may be empty
 	Decision string `json:"decision"` // "approve", "deny" or empty
+	// By says who decided a verdict or an automatic allow: auto,
+	// remembered, keypad, code, touch, phone, or Ony's own timeout, kill
+	// switch, policy or engine (engine/stats.Decider); empty for other
+	// kinds.
+	By       string `json:"by"`
 	Prev     string `json:"prev"`     // full lowercase hex of the previous entry's hash; empty or zeros for genesis
 	Hash     string `json:"hash"`     // full lowercase hex
 	Verified bool   `json:"verified"` // the entry verifies
@@ -22,7 +27,7 @@ type Status struct {
 	Entries    uint64 `json:"entries"`    // entries in the ledger
 	Verified   uint64 `json:"verified"`   // entries that verify
 	Head       string `json:"head"`       // full lowercase hex of the newest entry's hash
-	Checkpoint string `json:"checkpoint"` // the last signed checkpoint, e.g. "size 1200 ok"; empty if none
+	Checkpoint string `json:"checkpoint"` // the last signed checkpoint in words, e.g. "signed up to entry 1,200"; empty if none
 	BreakSeq   uint64 `json:"break_seq"`  // the first entry that stops matching; 0 when intact
 	// BreakReason says why the entry at BreakSeq does not verify.
 	BreakReason string `json:"break_reason"`

@@ -28,7 +28,7 @@ import (
 func enroll(t *testing.T, home string) ([]byte, uint64) {
 	t.Helper()
 	tm := e2e.StartTerm(t, 120, 50, nil, bin, "enroll", "totp", "--home", home, "--label", "e2e")
-	s := tm.WaitFor(10*time.Second, "Scan this", "uri:", "secret:", "Code now shown in the app:")
+	s := tm.WaitFor(10*time.Second, "Scan the QR code", "uri:", "secret (SHA1", "oathtool --totp -b SECRET", "Code now shown in the app:")
 	if !strings.Contains(s, "▀") && !strings.Contains(s, "█") {
 		t.Fatalf("no QR code on screen:\n%s", s)
 	}
@@ -54,7 +54,13 @@ func enroll(t *testing.T, home string) ([]byte, uint64) {
 	tm.WaitFor(10*time.Second, "Next code")
 	tm.Text(second)
 	tm.Keys("Enter")
-	tm.WaitFor(10*time.Second, "Enrolled dev_")
+	after := tm.WaitFor(10*time.Second, "Enrolled dev_")
+	// The secret was on the alternate screen: it is not left on the
+	// terminal, nor in its scrollback.
+	plain := u.Query().Get("secret")
+	if strings.Contains(after, plain[:8]) || strings.Contains(after, plain[:4]+" "+plain[4:8]) || strings.Contains(after, "otpauth://") {
+		t.Fatalf("the secret stayed on the terminal:\n%s", after)
+	}
 	// The secret is stored 0600 and nowhere else in the clear.
 	var reg struct {
 		Devices []struct {

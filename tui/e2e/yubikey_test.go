@@ -454,17 +454,6 @@ func TestYubiKeyWeakeningNeedsATouch(t *testing.T) {
 	waitExit(t, tm)
 }
 
-func waitExit(t *testing.T, tm *e2e.Term) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !tm.Exited() {
-		if time.Now().After(deadline) {
-			t.Fatalf("did not exit:\n%s", tm.Screen())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // A console attached to an engine that runs elsewhere (`ony-tui serve`)
 // approves with Y too: the enrolled keys, the touch and its outcome cross
 // the console socket; the engine's process signs on the card.

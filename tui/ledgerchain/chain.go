@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ony-dev/ony-tui/engine/stats"
 	"github.com/ony-dev/ony-tui/internal/app"
+	"github.com/ony-dev/ony-tui/internal/humanize"
 	"github.com/ony-dev/ony-tui/ledger"
 	"github.com/ony-dev/ony-tui/tui"
 )
@@ -88,7 +90,7 @@ func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainS
 	out := make([]tui.ChainEntry, 0, len(tail))
 	for _, e := range tail {
 		ce := tui.ChainEntry{Seq: e.Seq, Kind: e.Kind.String(), Action: e.Action, Decision: e.Decision,
-			Prev: e.Prev.String(), Hash: e.Hash.String()}
+			By: string(stats.DeciderOf(&e)), Prev: e.Prev.String(), Hash: e.Hash.String()}
 		switch {
 		case st.BreakSeq != 0 && e.Seq >= st.BreakSeq:
 			ce.Broken = true
@@ -149,9 +151,9 @@ func (c *Chain) status() tui.ChainStatus {
 	ws := c.l.Status()
 	switch {
 	case ws.CheckpointErr != nil:
-		st.Checkpoint = "write failed: " + ws.CheckpointErr.Error()
-	case ws.Checkpoint != nil:
-		st.Checkpoint = fmt.Sprintf("size %d signed", ws.Checkpoint.Size)
+		st.Checkpoint = "checkpoint write failed: " + ws.CheckpointErr.Error()
+	case ws.Checkpoint != nil && ws.Checkpoint.Size > 0:
+		st.Checkpoint = "signed up to entry " + humanize.Count(ws.Checkpoint.Size)
 	}
 	return st
 }
@@ -174,10 +176,10 @@ func (c *Chain) Reverify(ctx context.Context, progress func(done, total uint64))
 	if p := r.Problem(); p != nil {
 		st.BreakSeq, st.BreakReason, st.AfterBreak = p.Seq, p.Explain(), r.BadAfter
 	}
-	if cp := r.Checkpoint; cp.Latest != nil {
-		st.Checkpoint = fmt.Sprintf("size %d ok", cp.Latest.Size)
+	if cp := r.Checkpoint; cp.Latest != nil && (cp.Latest.Size > 0 || cp.Problem != nil) {
+		st.Checkpoint = "signed up to entry " + humanize.Count(cp.Latest.Size) + ", signature ok"
 		if cp.Problem != nil {
-			st.Checkpoint = "problem: " + cp.Problem.Explain()
+			st.Checkpoint = "checkpoint problem: " + cp.Problem.Explain()
 		}
 	}
 	return st, nil
