@@ -56,7 +56,7 @@ func (j *stamping) Append(ctx context.Context, e ledger.Entry) (uint64, error) {
 
 type words struct{}
 
-func (words) Classify(c *wire.ToolCall) engine.Classification {
+func (words) Classify(c *wire.ToolCall, _ engine.Host) engine.Classification {
 	l := byWord(c.Command)
 	if !l.Valid() {
 		l = risk.Critical
