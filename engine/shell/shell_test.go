@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 var testSpec = &Spec{
@@ -298,19 +297,12 @@ func TestProblems(t *testing.T) {
 	}
 }
 
-// TestLinear checks that hostile input stays cheap: the depth and size
-// limits stop it without a deep walk. Each input of at most 64 KiB is timed
-// against a plain command of the same size analysed in the same run, so a
-// busy machine (or the race detector) slows both alike: a quadratic walk is
-// hundreds of times the baseline, a linear one a few times (eval, which
-// re-reads its code per level, about 20).
-func TestLinear(t *testing.T) {
-	timed := func(src string) time.Duration {
-		start := time.Now()
-		analyze(src)
-		return time.Since(start)
-	}
-	baseline := timed("echo " + strings.Repeat("abc ", (DefaultMaxBytes-5)/4))
+// TestHostileInputHitsALimit checks that hostile input is stopped by the
+// size, depth and step limits (which bound the work, so the analysis stays
+// linear in the input) rather than walked in full. How long it takes is
+// measured by BenchmarkClassifyLinear and BenchmarkClassifyHostile in
+// engine/taxonomy, not by a timed test.
+func TestHostileInputHitsALimit(t *testing.T) {
 	for _, src := range []string{
 		strings.Repeat("$(", 30000) + strings.Repeat(")", 30000),
 		strings.Repeat("{ ", 20000) + strings.Repeat("}", 20000),
@@ -323,14 +315,11 @@ func TestLinear(t *testing.T) {
 	} {
 		src = src[:min(len(src), DefaultMaxBytes)]
 		an := analyze(src)
-		if len(an.Problems) == 0 && len(an.Commands) > DefaultMaxCommands {
-			t.Errorf("no limit hit for %.20q", src)
+		if len(an.Problems) == 0 {
+			t.Errorf("%.20q: analysed in full, no limit hit (%d commands)", src, len(an.Commands))
 		}
-		// eval re-reads what follows it once per level, up to the 32
-		// levels allowed: about 20 times the baseline. Quadratic is far
-		// beyond.
-		if d := timed(src); d > 60*baseline+50*time.Millisecond {
-			t.Errorf("%.12q took %v, %.0f times a plain command of the same size (%v)", src, d, float64(d)/float64(baseline), baseline)
+		if len(an.Commands) > DefaultMaxCommands {
+			t.Errorf("%.20q: %d commands kept, more than the limit %d", src, len(an.Commands), DefaultMaxCommands)
 		}
 	}
 }
