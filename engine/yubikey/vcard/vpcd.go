@@ -123,7 +123,15 @@ func (in *Inserted) serve(ready chan struct{}) {
 			}
 			continue
 		}
-		if err := writeMsg(in.conn, c.handle(msg, in.gone)); err != nil {
+		resp := c.handle(msg, in.gone)
+		select {
+		case <-in.gone:
+			// Pulled while the command ran (a signature waiting for a
+			// touch): a card that is out of the reader answers nothing.
+			return
+		default:
+		}
+		if err := writeMsg(in.conn, resp); err != nil {
 			return
 		}
 	}
