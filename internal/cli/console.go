@@ -16,7 +16,6 @@ import (
 	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/ledger"
 	"github.com/ony-dev/ony-tui/tui"
-	"github.com/ony-dev/ony-tui/tui/ledgerchain"
 )
 
 // consoleRun is what the console needs beyond the app: a header note (the
@@ -114,7 +113,7 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdin io.Read
 			return err
 		}
 	}
-	var chain *ledgerchain.Chain
+	var chain *app.Chain
 	a, err := app.Start(ctx, app.Options{Layout: l, DefaultTaxonomy: g.build.DefaultTaxonomy, Build: g.build.Version, Mode: mode, Owners: owners,
 		NewChain: by,
 		Chain: func(led *ledger.Ledger) (console.ChainSource, error) {
@@ -155,14 +154,17 @@ func startConsole(ctx context.Context, g *globals, l paths.Layout, stdin io.Read
 	return nil
 }
 
+// The console's ledger pane reads the live ledger through app.Chain.
+var _ tui.Chain = (*app.Chain)(nil)
+
 // newChain builds the console's ledger view from the ledger's key and
 // checkpoint files.
-func newChain(led *ledger.Ledger, l paths.Layout) (*ledgerchain.Chain, error) {
+func newChain(led *ledger.Ledger, l paths.Layout) (*app.Chain, error) {
 	src := app.LedgerOptions(l).VerifySources()
 	key, err := ledger.LoadAuditKey(src.AuditKeyFile)
 	if err != nil {
 		return nil, err
 	}
 	opts := func() (ledger.VerifyOptions, error) { return ledger.LoadVerifyOptions(src) }
-	return ledgerchain.New(led, filepath.Clean(l.LedgerFile), key, opts), nil
+	return app.NewChain(led, filepath.Clean(l.LedgerFile), key, opts), nil
 }

@@ -1,4 +1,4 @@
-package ledgerchain
+package app
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func newLedger(t *testing.T) (*ledger.Ledger, string, *Chain) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(l, path, key, func() (ledger.VerifyOptions, error) {
+	c := NewChain(l, path, key, func() (ledger.VerifyOptions, error) {
 		ver, err := ledger.LoadCheckpointVerifier(opts.CheckpointVerifierFile)
 		if err != nil {
 			return ledger.VerifyOptions{}, err
@@ -172,7 +172,7 @@ func openAnchored(t *testing.T, n int, tamper func(path string)) (*ledger.Ledger
 	}
 	t.Cleanup(func() { l.Close() })
 	key, _ := ledger.LoadAuditKey(opts.AuditKeyFile)
-	return l, New(l, path, key, func() (ledger.VerifyOptions, error) { return ledger.LoadVerifyOptions(opts.VerifySources()) })
+	return l, NewChain(l, path, key, func() (ledger.VerifyOptions, error) { return ledger.LoadVerifyOptions(opts.VerifySources()) })
 }
 
 func waitChecked(t *testing.T, l *ledger.Ledger) {

@@ -1,12 +1,4 @@
-// Package ledgerchain connects the console's ledger panel to the audit
-// ledger. New entries are checked as they arrive by the ledger's own
-// incremental Verifier (the same code `ony-tui verify` runs), starting
-// where the ledger's Open left off: after the signed checkpoint it opened
-// from, whose earlier entries the ledger verifies in the background (the
-// panel shows that pass's progress and outcome). The visible tail is
-// re-checked on every poll so an entry edited underneath shows at once, and
-// a full re-verification streams the whole file.
-package ledgerchain
+package app
 
 import (
 	"context"
@@ -15,16 +7,23 @@ import (
 	"sync"
 
 	"github.com/ony-dev/ony-tui/engine/stats"
-	"github.com/ony-dev/ony-tui/internal/app"
 	"github.com/ony-dev/ony-tui/internal/humanize"
 	"github.com/ony-dev/ony-tui/ledger"
-	"github.com/ony-dev/ony-tui/tui"
+	"github.com/ony-dev/ony-tui/ledger/live"
 )
 
 // catchUpBatch is how many new entries one poll reads at a time.
 const catchUpBatch = 4096
 
-// Chain implements tui.Chain over an open ledger.
+// Chain connects the console's ledger panel to the audit
+// ledger. New entries are checked as they arrive by the ledger's own
+// incremental Verifier (the same code `ony-tui verify` runs), starting
+// where the ledger's Open left off: after the signed checkpoint it opened
+// from, whose earlier entries the ledger verifies in the background (the
+// panel shows that pass's progress and outcome). The visible tail is
+// re-checked on every poll so an entry edited underneath shows at once, and
+// a full re-verification streams the whole file. It implements the
+// console's tui.Chain.
 type Chain struct {
 	l    *ledger.Ledger
 	path string
@@ -38,23 +37,21 @@ type Chain struct {
 	full   *ledger.Report
 }
 
-var _ tui.Chain = (*Chain)(nil)
-
-// New returns a Chain. key is the audit key; opts returns the options of a
+// NewChain returns a Chain. key is the audit key; opts returns the options of a
 // full verification (key and current checkpoints).
-func New(l *ledger.Ledger, path string, key []byte, opts func() (ledger.VerifyOptions, error)) *Chain {
+func NewChain(l *ledger.Ledger, path string, key []byte, opts func() (ledger.VerifyOptions, error)) *Chain {
 	a := l.FullCheck().Anchor
 	return &Chain{l: l, path: path, key: key, opts: opts, anchor: a, seen: a.Seq, v: ledger.NewVerifier(key, a.Seq+1, a.Hash)}
 }
 
-// Latest implements tui.Chain.
-func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainStatus, error) {
+// Latest implements the console's tui.Chain.
+func (c *Chain) Latest(ctx context.Context, n int) ([]live.Entry, live.Status, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
 		es, err := c.l.Since(ctx, c.seen, catchUpBatch)
 		if err != nil {
-			return nil, tui.ChainStatus{}, fmt.Errorf("reading the ledger: %w", err)
+			return nil, live.Status{}, fmt.Errorf("reading the ledger: %w", err)
 		}
 		for _, e := range es {
 			_ = c.v.Check(e) // the verifier keeps the first break and counts the rest
@@ -66,7 +63,7 @@ func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainS
 	}
 	tail, err := c.l.Tail(ctx, n)
 	if err != nil {
-		return nil, tui.ChainStatus{}, fmt.Errorf("reading the ledger: %w", err)
+		return nil, live.Status{}, fmt.Errorf("reading the ledger: %w", err)
 	}
 	st := c.status()
 	// Re-check the visible window on its own: an entry edited after it was
@@ -87,9 +84,9 @@ func (c *Chain) Latest(ctx context.Context, n int) ([]tui.ChainEntry, tui.ChainS
 		st.BreakSeq, st.BreakReason = win.Seq, win.Explain()
 		st.Verified = min(st.Verified, win.Seq-1)
 	}
-	out := make([]tui.ChainEntry, 0, len(tail))
+	out := make([]live.Entry, 0, len(tail))
 	for _, e := range tail {
-		ce := tui.ChainEntry{Seq: e.Seq, Kind: e.Kind.String(), Action: e.Action, Decision: e.Decision,
+		ce := live.Entry{Seq: e.Seq, Kind: e.Kind.String(), Action: e.Action, Decision: e.Decision,
 			By: string(stats.DeciderOf(&e)), Prev: e.Prev.String(), Hash: e.Hash.String()}
 		switch {
 		case st.BreakSeq != 0 && e.Seq >= st.BreakSeq:
@@ -124,9 +121,9 @@ func (c *Chain) checked() uint64 {
 
 // status summarises the incremental verifier, the ledger's full check and
 // the writer's checkpoint.
-func (c *Chain) status() tui.ChainStatus {
+func (c *Chain) status() live.Status {
 	seq, head := c.v.Head()
-	st := tui.ChainStatus{Entries: c.seen, Verified: c.checked() + c.v.Verified(), Head: head.String(), Anchor: c.anchor.Seq}
+	st := live.Status{Entries: c.seen, Verified: c.checked() + c.v.Verified(), Head: head.String(), Anchor: c.anchor.Seq}
 	if seq == 0 {
 		st.Head = ""
 	}
@@ -141,7 +138,7 @@ func (c *Chain) status() tui.ChainStatus {
 			st.CheckFailed = "the full verification could not run: " + p.Error()
 		} else if st.BreakSeq == 0 || ce.Seq < st.BreakSeq {
 			st.BreakSeq, st.BreakReason = ce.Seq, ce.Explain()
-			st.BreakMeaning = app.FullCheckMeaning(fc)
+			st.BreakMeaning = FullCheckMeaning(fc)
 		}
 	}
 	if c.full != nil && c.full.Break != nil && (st.BreakSeq == 0 || c.full.Break.Seq < st.BreakSeq) {
@@ -158,21 +155,21 @@ func (c *Chain) status() tui.ChainStatus {
 	return st
 }
 
-// Reverify implements tui.Chain: it streams the whole file through the
+// Reverify implements the console's tui.Chain: it streams the whole file through the
 // verifier and compares it with the signed checkpoints.
-func (c *Chain) Reverify(ctx context.Context, progress func(done, total uint64)) (tui.ChainStatus, error) {
+func (c *Chain) Reverify(ctx context.Context, progress func(done, total uint64)) (live.Status, error) {
 	opts, err := c.opts()
 	if err != nil {
-		return tui.ChainStatus{}, err
+		return live.Status{}, err
 	}
 	r, err := ledger.Verify(ctx, c.path, opts, progress)
 	if err != nil {
-		return tui.ChainStatus{}, err
+		return live.Status{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.full = &r
-	st := tui.ChainStatus{Entries: r.Entries, Verified: r.Verified, Head: r.Head.Hash.String()}
+	st := live.Status{Entries: r.Entries, Verified: r.Verified, Head: r.Head.Hash.String()}
 	if p := r.Problem(); p != nil {
 		st.BreakSeq, st.BreakReason, st.AfterBreak = p.Seq, p.Explain(), r.BadAfter
 	}
