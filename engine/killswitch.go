@@ -81,11 +81,20 @@ var ErrReleaseNeedsCode = fmt.Errorf("%w (releasing the kill switch in a hardene
 
 // ReleaseKillSwitch lets requests through to the normal policy again. In a
 // hardened install (RequireFactor) it needs a valid 6-digit code, checked
-// and consumed like an approval's. If the persisted state cannot be removed
+// and consumed like an approval's; while approvals.require_touch is on it
+// needs a touch on an enrolled YubiKey (killtouch.go). If the persisted state cannot be removed
 // the switch stays engaged.
 func (e *Engine) ReleaseKillSwitch(ctx context.Context, code string) error {
 	var step uint64
 	var factors []string
+	var card TouchSigner
+	var cardDevs []device.Device
+	if e.opts.Config.RequireTouch.Valid() {
+		var err error
+		if card, cardDevs, err = e.releaseCard(ctx); err != nil {
+			return err
+		}
+	}
 	if e.opts.RequireFactor {
 		code = strings.ReplaceAll(code, " ", "")
 		if code == "" {
@@ -104,6 +113,15 @@ func (e *Engine) ReleaseKillSwitch(ctx context.Context, code string) error {
 		}
 		step, factors = s, []string{verdict.FactorTOTP}
 	}
+	var deviceID, detail string
+	if card != nil {
+		id, serial, err := e.releaseTouch(ctx, card, cardDevs)
+		if err != nil {
+			return err
+		}
+		deviceID, detail = id, fmt.Sprintf("released with a touch on YubiKey serial %d", serial)
+		factors = append(factors, verdict.FactorYubiKey)
+	}
 	if f := e.opts.KillSwitchFile; f != "" {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			e.problem("kill switch stays engaged: %v", err)
@@ -114,7 +132,8 @@ func (e *Engine) ReleaseKillSwitch(ctx context.Context, code string) error {
 	e.kill = false
 	e.mu.Unlock()
 	e.notify()
-	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindKillReleased, Step: step, Factors: factors}); err != nil {
+	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindKillReleased, Step: step, Factors: factors,
+		DeviceID: deviceID, Detail: detail}); err != nil {
 		e.problem("recording kill switch release failed: %v", err)
 		return fmt.Errorf("recording kill switch release: %w", err)
 	}

@@ -14,7 +14,8 @@ const (
 // confirm is a yes/no dialog. Only y confirms; every other key (Enter
 // included) cancels, so the safe answer is the default.
 type confirm struct {
-	kind confirmKind
+	kind  confirmKind
+	touch bool // a release that needs a YubiKey touch (approvals.require_touch)
 }
 
 func (c confirm) open() bool { return c.kind != confirmNone }
@@ -41,6 +42,9 @@ func (c confirm) view(st *Styles, w, waiting int) string {
 			strings.Join(wrapText("Requests will reach the normal policy again: approvals at this console, the phone, automatic allows.", inner), "\n"),
 			"",
 			st.Bold.Render("y") + " release · any other key keeps it engaged",
+		}
+		if c.touch {
+			lines = append(lines[:4], append([]string{st.Warn.Render(strings.Join(wrapText("Touch is required: releasing needs a touch on your YubiKey.", inner), "\n")), ""}, lines[4:]...)...)
 		}
 	default:
 		return ""

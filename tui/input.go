@@ -66,7 +66,7 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 		m.showHelp, m.helpScroll = true, 0
 	case key.Matches(k, keys.KillSwitch):
 		if m.snap.KillSwitch {
-			m.confirm = confirm{kind: confirmRelease}
+			m.confirm = confirm{kind: confirmRelease, touch: m.snap.RequireTouch.Valid()}
 			return nil
 		}
 		return m.engageKill()
@@ -264,7 +264,11 @@ func (m *Model) keyConfirm(k tea.KeyPressMsg) tea.Cmd {
 		m.setStatus(statusInfo, "not quitting")
 	case confirmRelease:
 		if yes {
-			m.setStatus(statusHint, "releasing the kill switch…")
+			if m.snap.RequireTouch.Valid() {
+				m.setStatus(statusHint, "touch your YubiKey to release the kill switch…")
+			} else {
+				m.setStatus(statusHint, "releasing the kill switch…")
+			}
 			return killSwitchCmd(m.ctx, m.snapper, false, 0, "")
 		}
 		m.setStatus(statusInfo, "kill switch stays engaged")
@@ -341,7 +345,7 @@ func (m *Model) keyHelp(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.KillSwitch):
 		m.showHelp = false
 		if m.snap.KillSwitch {
-			m.confirm = confirm{kind: confirmRelease}
+			m.confirm = confirm{kind: confirmRelease, touch: m.snap.RequireTouch.Valid()}
 			return nil
 		}
 		return m.engageKill()

@@ -115,7 +115,7 @@ func (m *Model) keyStats(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.KillSwitch):
 		if m.snap.KillSwitch {
 			m.stats.open = false
-			m.confirm = confirm{kind: confirmRelease}
+			m.confirm = confirm{kind: confirmRelease, touch: m.snap.RequireTouch.Valid()}
 			return nil
 		}
 		return m.engageKill()

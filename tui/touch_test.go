@@ -289,3 +289,31 @@ func touching(f *fixture, id string) bool {
 	}
 	return false
 }
+
+// While touch is required, K then y does not release the kill switch by
+// itself: the dialog says a touch is needed, a touch that fails leaves the
+// switch engaged and says why, and a touch releases it.
+func TestReleaseWhileTouchIsRequired(t *testing.T) {
+	f := newFixture(t, fixtureOpts{yubikey: "never", requireTouch: risk.High})
+	f.size(100, 30)
+	f.refresh()
+	f.key("K")
+	f.key("K")
+	if s := f.screen(); !strings.Contains(s, "Release the kill switch?") || !strings.Contains(s, "Touch is required: releasing needs a touch") {
+		t.Fatalf("the dialog does not say a touch is needed:\n%s", s)
+	}
+	f.card.fail(errors.New("the YubiKey was not touched in time: try again, and touch it while it blinks"))
+	f.key("y")
+	if !f.eng.KillSwitch() {
+		t.Fatal("released without a touch")
+	}
+	if s := f.screen(); !strings.Contains(s, "kill switch still engaged") || !strings.Contains(s, "not touched in time") {
+		t.Fatalf("after the failed touch:\n%s", s)
+	}
+	f.card.fail(nil)
+	f.key("K")
+	f.key("y")
+	if f.eng.KillSwitch() {
+		t.Fatalf("a touch did not release it:\n%s", f.screen())
+	}
+}

@@ -197,6 +197,9 @@ func (m *Model) onKillSwitch(msg killSwitchMsg) tea.Cmd {
 		m.code.busy, m.code.err = false, msg.err.Error()
 		m.code.input.Reset()
 		return cmd
+	case !msg.engage && errors.Is(msg.err, engine.ErrReleaseNeedsTouch):
+		why := strings.TrimPrefix(msg.err.Error(), engine.ErrReleaseNeedsTouch.Error()+": ")
+		m.setStatus(statusHint, "kill switch still engaged, touch required: "+why)
 	case msg.err != nil && msg.engage:
 		m.setStatus(statusHint, "kill switch ENGAGED, with an error (below)")
 	case msg.err != nil:

@@ -401,6 +401,8 @@ func resultErr(r Result) error {
 		s = engine.ErrKillSwitch
 	case CodeTouchNeeded:
 		s = engine.ErrTouchRequired
+	case CodeReleaseTouch:
+		s = engine.ErrReleaseNeedsTouch
 	case CodeTouchFailed, CodeTouchDenied:
 		return &engine.TouchError{Err: errors.New(r.Error.Message), Denied: r.Error.Code == CodeTouchDenied}
 	default:

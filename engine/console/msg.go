@@ -268,12 +268,13 @@ const (
 	// CodeFactorRequired: a system install refuses an approval with
 	// nothing but a keypress; with the code it is an approval.
 	CodeFactorRequired = "factor_required"
-	CodeBadCode        = "bad_code"     // the code was wrong
-	CodeKillSwitch     = "kill_switch"  // the kill switch is engaged
-	CodeTouchNeeded    = "touch_needed" // the keypad alone cannot approve it (approvals.require_touch)
-	CodeTouchFailed    = "touch_failed" // the YubiKey did not sign; the request still waits
-	CodeTouchDenied    = "touch_denied" // the YubiKey did not sign, and the request was denied meanwhile
-	CodeFailed         = "failed"       // anything else
+	CodeBadCode        = "bad_code"      // the code was wrong
+	CodeKillSwitch     = "kill_switch"   // the kill switch is engaged
+	CodeTouchNeeded    = "touch_needed"  // the keypad alone cannot approve it (approvals.require_touch)
+	CodeTouchFailed    = "touch_failed"  // the YubiKey did not sign; the request still waits
+	CodeTouchDenied    = "touch_denied"  // the YubiKey did not sign, and the request was denied meanwhile
+	CodeReleaseTouch   = "release_touch" // releasing the kill switch needs a valid YubiKey touch (approvals.require_touch); it stays engaged
+	CodeFailed         = "failed"        // anything else
 )
 
 // Refusal closes a connection the engine will not serve.

@@ -455,6 +455,8 @@ func codeOf(err error) string {
 	switch {
 	case errors.Is(err, engine.ErrNotPending):
 		return CodeNotPending
+	case errors.Is(err, engine.ErrReleaseNeedsTouch):
+		return CodeReleaseTouch
 	case errors.Is(err, engine.ErrFactorRequired):
 		return CodeFactorRequired
 	case errors.Is(err, engine.ErrCodeRequired):

@@ -483,3 +483,53 @@ func TestYubiKeyFromAnAttachedConsole(t *testing.T) {
 	}
 	tm.WaitFor(5*time.Second, "approved ✓ with a YubiKey touch")
 }
+
+// While touch is required, the cheapest call that undoes the kill switch
+// (a K and a y sent to the console's terminal) must not release it: the
+// release waits for a touch, a touch that never comes leaves it engaged,
+// and the release entry names the card.
+func TestYubiKeyKillSwitchReleaseNeedsATouch(t *testing.T) {
+	home := e2e.NewHome(t, "")
+	k := enrolled(t, home, vcard.Config{Serial: 5112, TouchTimeout: 2 * time.Second}, 0)
+	if err := os.WriteFile(filepath.Join(home, "config", "config.yaml"), []byte("approvals:\n  require_touch: high\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tm := keyConsole(t, home)
+	tm.WaitFor(5*time.Second, "touch required: high and critical")
+	tm.Keys("K")
+	tm.WaitFor(5*time.Second, "KILL SWITCH ENGAGED")
+
+	tm.Keys("K")
+	tm.WaitFor(5*time.Second, "Release the kill switch?", "needs a touch")
+	tm.Keys("y")
+	tm.WaitFor(5*time.Second, "touch your YubiKey to release")
+	tm.WaitFor(20*time.Second, "kill switch still engaged", "was not touched in time")
+	if r := e2e.Wait(t, e2e.HookAsync(t, bin, home, "ls -la"), time.Minute); e2e.Allowed(r) {
+		t.Fatalf("allowed with the kill switch engaged: %+v", r)
+	}
+
+	tm.Keys("K")
+	tm.WaitFor(5*time.Second, "Release the kill switch?")
+	tm.Keys("y")
+	touchWhenAsked(t, k.card)
+	tm.WaitFor(15*time.Second, "kill switch released")
+	if r := e2e.Wait(t, e2e.HookAsync(t, bin, home, "ls -la"), time.Minute); !e2e.Allowed(r) {
+		t.Fatalf("denied after the release: %+v", r)
+	}
+	es := entries(t, home)
+	var rel, failed *ledger.Entry
+	for i := range es {
+		switch es[i].Kind {
+		case ledger.KindKillReleased:
+			rel = &es[i]
+		case ledger.KindTouchFailed:
+			failed = &es[i]
+		}
+	}
+	if rel == nil || rel.DeviceID != k.dev.ID || strings.Join(rel.Factors, ",") != "yubikey" || !strings.Contains(rel.Detail, "serial 5112") {
+		t.Fatalf("release entry %+v", rel)
+	}
+	if failed == nil || failed.RequestID != "kill-switch-release" {
+		t.Fatalf("the touch that never came is not recorded: %+v", failed)
+	}
+}
