@@ -53,16 +53,18 @@ func Into(ctx context.Context, o Options) (device.Device, error) {
 	if label == "" {
 		label = fmt.Sprintf("virtual YubiKey %d", e.Card.Serial)
 	}
+	// The ledger first: a device registry beside no ledger reads as a
+	// deleted chain, which Ony refuses to restart silently.
+	led, err := app.OpenLedger(ctx, l)
+	if err != nil {
+		return device.Device{}, err
+	}
+	defer led.Close()
 	reg := device.Open(l.DevicesFile, l.KeysDir, nil)
 	d, err := reg.CreateYubiKey(label, e.Public, e.Device())
 	if err != nil {
 		return device.Device{}, err
 	}
-	led, err := app.OpenLedger(ctx, l)
-	if err != nil {
-		return d, err
-	}
-	defer led.Close()
 	_, err = app.Journal{L: led}.Append(ctx, ledger.Entry{Kind: ledger.KindDeviceEnrolled, DeviceID: d.ID, Factors: []string{"yubikey"},
 		Detail: fmt.Sprintf("yubikey enrolled by ony-vcard: a VIRTUAL card (serial %d, slot %s) whose attestation chains to a test CA, not Yubico", e.Card.Serial, e.Slot)})
 	return d, err
