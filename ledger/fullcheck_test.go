@@ -163,3 +163,35 @@ func TestOpenFromCheckpointAppendsWhileChecking(t *testing.T) {
 		t.Fatalf("after: %s %d", rep.Outcome(), rep.Entries)
 	}
 }
+
+// TestLastOfSoFarDoesNotWait: opened from its checkpoint, the ledger
+// answers LastOfSoFar at once for an entry after the checkpoint, never
+// claims there is none while the entries before the checkpoint are still
+// being verified, and answers as LastOf once they are.
+func TestLastOfSoFarDoesNotWait(t *testing.T) {
+	ctx := context.Background()
+	l := newLayout(t)
+	if err := vectorgen.AppendSample(ctx, l, 1, 45); err != nil {
+		t.Fatal(err)
+	}
+	lg := openLedger(t, l, fromCheckpoint(l))
+	if e, ok, _, err := lg.LastOfSoFar(ctx, ledger.KindRequest); err != nil || !ok || e.Seq != 45 {
+		t.Fatalf("LastOfSoFar(request) = %d %v %v, want 45", e.Seq, ok, err)
+	}
+	e, ok, complete, err := lg.LastOfSoFar(ctx, ledger.KindCodeFailed)
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case !ok && complete:
+		t.Fatal("says there is no code-failed entry, although entry 44 is one")
+	case ok && e.Seq != 44:
+		t.Fatalf("LastOfSoFar(code-failed) = %d, want 44", e.Seq)
+	}
+	waitFull(t, lg)
+	if e, ok, complete, err := lg.LastOfSoFar(ctx, ledger.KindCodeFailed); err != nil || !ok || !complete || e.Seq != 44 {
+		t.Fatalf("after the full check: %d %v %v %v, want 44 complete", e.Seq, ok, complete, err)
+	}
+	if _, ok, complete, err := lg.LastOfSoFar(ctx, ledger.KindPolicyConfirmed); err != nil || ok || !complete {
+		t.Fatalf("a kind never written: ok %v complete %v err %v", ok, complete, err)
+	}
+}

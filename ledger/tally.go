@@ -63,6 +63,12 @@ func (l *Ledger) LastOf(ctx context.Context, kinds ...Kind) (e Entry, ok bool, e
 	if err := l.waitFullCheck(ctx); err != nil {
 		return Entry{}, false, err
 	}
+	return l.lastVerified(ctx, kinds...)
+}
+
+// lastVerified is the newest entry of kinds among the verified ones the
+// tally knows.
+func (l *Ledger) lastVerified(ctx context.Context, kinds ...Kind) (e Entry, ok bool, err error) {
 	if err := l.sync(ctx); err != nil {
 		return Entry{}, false, err
 	}
@@ -144,4 +150,33 @@ func (l *Ledger) CountSince(ctx context.Context, kind Kind, since time.Time) (in
 		}
 	}
 	return n, nil
+}
+
+// LastOfSoFar is LastOf without waiting for the background full check of a
+// ledger opened from a checkpoint: ok reports an entry among those verified
+// so far (the checkpoint's entry and every entry after it), and complete
+// whether the whole ledger has been verified, so that !ok && complete means
+// there is none. Once the full check has ended it answers as LastOf.
+func (l *Ledger) LastOfSoFar(ctx context.Context, kinds ...Kind) (e Entry, ok, complete bool, err error) {
+	select {
+	case <-l.full.done:
+		e, ok, err = l.LastOf(ctx, kinds...)
+		return e, ok, err == nil, err
+	default:
+	}
+	l.mu.Lock()
+	known := false
+	for _, k := range kinds {
+		if k.Valid() && l.tally.last[k].Seq > 0 {
+			known = true
+		}
+	}
+	l.mu.Unlock()
+	if !known {
+		return Entry{}, false, false, nil
+	}
+	// The newest of these kinds is after the checkpoint, so verified:
+	// LastOf reads it without waiting for entries it does not need.
+	e, ok, err = l.lastVerified(ctx, kinds...)
+	return e, ok, false, err
 }

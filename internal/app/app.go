@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine"
@@ -84,7 +85,8 @@ type App struct {
 
 	lock *server.Lock
 	mode string
-	stop chan struct{} // closed when the app is released
+	stop chan struct{}  // closed when the app is released
+	bg   sync.WaitGroup // background work that uses the ledger (recheckGuard)
 }
 
 // Start loads and checks everything, and listens on the socket. It refuses
@@ -132,7 +134,8 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 			}
 		}
 	}
-	if err := a.checkGuard(ctx, o.Now); err != nil {
+	guardLater, err := a.checkGuard(ctx, o.Now)
+	if err != nil {
 		return nil, err
 	}
 	a.Codes = totp.New(a.Devices, CodeStore{L: a.Ledger}, a.Journal, o.Now)
@@ -140,6 +143,12 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 		Config: a.Config, Codes: a.Codes, Cards: newCardChannel(), KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System, HostID: host.ID()})
 	if err != nil {
 		return nil, err
+	}
+	if guardLater {
+		ctx, cancel := context.WithCancel(context.Background())
+		a.bg.Add(2)
+		go func() { defer a.bg.Done(); <-a.stop; cancel() }()
+		go func() { defer a.bg.Done(); a.recheckGuard(ctx, o.Now) }()
 	}
 	for _, r := range []ledger.Entry{
 		{Kind: ledger.KindConsoleStarted, Detail: fmt.Sprintf("%s started (%s)", o.Mode, o.Build)},
@@ -250,6 +259,7 @@ func (a *App) release() error {
 	if a.Consoles != nil {
 		_ = a.Consoles.Close()
 	}
+	a.bg.Wait()
 	if a.Ledger != nil {
 		if err := a.Ledger.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing ledger: %w", err))

@@ -54,18 +54,77 @@ func GuardAnchor(ctx context.Context, led *ledger.Ledger) (guard.Anchored, error
 	return guard.ParseDetail(e.Detail)
 }
 
+// guardAnchorSoFar is GuardAnchor without waiting for the background
+// verification of a ledger opened from a checkpoint; complete reports
+// whether the whole ledger has been verified.
+func guardAnchorSoFar(ctx context.Context, led *ledger.Ledger) (_ guard.Anchored, complete bool, _ error) {
+	e, ok, complete, err := led.LastOfSoFar(ctx, ledger.KindPolicyConfirmed)
+	if err != nil || !ok {
+		return guard.Anchored{}, complete, err
+	}
+	a, err := guard.ParseDetail(e.Detail)
+	return a, complete, err
+}
+
 // checkGuard refuses to start while the touch-required policy was weakened
-// without a touch, and accepts (and records) touch being turned on.
-func (a *App) checkGuard(ctx context.Context, now func() time.Time) error {
+// without a touch, and accepts (and records) touch being turned on. It
+// reports later when it could not decide yet: nothing on disk says touch is
+// required, and the part of the ledger that could say so is still being
+// verified in the background (a large ledger opened from its checkpoint).
+// The console must not wait for that: RecheckGuard does it then.
+func (a *App) checkGuard(ctx context.Context, now func() time.Time) (later bool, _ error) {
 	cur, err := GuardState(a.Layout, a.Config, a.Taxonomy, a.Devices)
 	if err != nil {
-		return err
-	}
-	anchor, err := GuardAnchor(ctx, a.Ledger)
-	if err != nil {
-		return fmt.Errorf("reading the accepted policy from the ledger: %w", err)
+		return false, err
 	}
 	store := GuardStore(a.Layout)
+	anchor, complete, err := guardAnchorSoFar(ctx, a.Ledger)
+	if err != nil {
+		return false, fmt.Errorf("reading the accepted policy from the ledger: %w", err)
+	}
+	if !anchor.Found && !complete {
+		if _, statErr := os.Lstat(store.Path); errors.Is(statErr, fs.ErrNotExist) && !cur.On() {
+			return true, nil
+		}
+		if anchor, err = GuardAnchor(ctx, a.Ledger); err != nil {
+			return false, fmt.Errorf("reading the accepted policy from the ledger: %w", err)
+		}
+	}
+	return false, a.applyGuard(ctx, store, anchor, cur, now)
+}
+
+// recheckGuard finishes a check that checkGuard left for later, once the
+// whole ledger is verified. If the ledger then shows that touch was
+// required (and its accepted policy is gone or no longer matches), the
+// kill switch is engaged and the console says why: the state on disk was
+// weakened without a touch.
+func (a *App) recheckGuard(ctx context.Context, now func() time.Time) {
+	anchor, err := GuardAnchor(ctx, a.Ledger)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ledger.ErrTampered) { // a tampered ledger shows as a broken chain already
+			a.Engine.Problem("checking the touch-required policy against the whole ledger: " + err.Error())
+		}
+		return
+	}
+	if !anchor.Found {
+		return
+	}
+	cur, err := GuardState(a.Layout, a.Config, a.Taxonomy, a.Devices)
+	if err == nil {
+		err = a.applyGuard(ctx, GuardStore(a.Layout), anchor, cur, now)
+	}
+	if err == nil {
+		return
+	}
+	if kerr := a.Engine.EngageKillSwitch(ctx); kerr != nil {
+		err = errors.Join(err, kerr)
+	}
+	a.Engine.Problem("kill switch engaged: the ledger shows touch was required, but " + err.Error())
+}
+
+// applyGuard evaluates the guard against anchor and records touch being
+// turned on.
+func (a *App) applyGuard(ctx context.Context, store guard.Store, anchor guard.Anchored, cur guard.State, now func() time.Time) error {
 	st, err := guard.Evaluate(store, anchor, cur)
 	if err != nil {
 		return err
