@@ -139,6 +139,14 @@ func BenchmarkRoundTripWithLedgerECDSA(b *testing.B) {
 	if err := l.EnsureDirs(); err != nil {
 		b.Fatal(err)
 	}
+	// The ledger first: devices beside no ledger read as a deleted chain.
+	led, err := OpenLedger(context.Background(), l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := led.Close(); err != nil {
+		b.Fatal(err)
+	}
 	shared := device.OpenWith(l.DevicesFile, l.KeysDir, nil, device.Access{Owner: os.Getuid(), Shared: true})
 	for _, k := range []device.Kind{device.KindEngine, device.KindConsole} {
 		if _, err := shared.Create(k, string(k)); err != nil {
