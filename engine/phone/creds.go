@@ -21,7 +21,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -90,18 +89,10 @@ var (
 	ErrCredentials = errors.New("phone credentials")
 )
 
-var (
-	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	spaceRE   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-	projectRE = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
-	langRE    = regexp.MustCompile(`^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$`)
-	deviceRE  = regexp.MustCompile(`^dev_[0-9a-f]{8}$`)
-)
-
 // CheckNumber checks a phone number is E.164: +, the country code and the
 // number, 7 to 15 digits. The error never repeats the number.
 func CheckNumber(what, n string) error {
-	if !e164RE.MatchString(n) {
+	if !isE164(n) {
 		return fmt.Errorf("%s is not an E.164 number: write + then the country code and the number, digits only, like +12025550143", what)
 	}
 	return nil
@@ -113,7 +104,7 @@ func NormalizeSpace(s string) (string, error) {
 	s = strings.TrimPrefix(s, "https://")
 	s = strings.TrimSuffix(s, "/")
 	s = strings.TrimSuffix(s, ".signalwire.com")
-	if !spaceRE.MatchString(s) {
+	if !isSpaceName(s) {
 		return "", fmt.Errorf("%w: the space is the first part of your SignalWire address, like example for example.signalwire.com", ErrCredentials)
 	}
 	return s, nil
@@ -147,7 +138,7 @@ func (c Credentials) Validate() error {
 			return err
 		}
 	}
-	if c.DeviceID != "" && !deviceRE.MatchString(c.DeviceID) {
+	if c.DeviceID != "" && !isDeviceID(c.DeviceID) {
 		return fmt.Errorf("%w: the device id is not dev_ and 8 hex digits", ErrCredentials)
 	}
 	return nil
@@ -155,7 +146,7 @@ func (c Credentials) Validate() error {
 
 // CheckProject checks the project id's shape.
 func (c Credentials) CheckProject() error {
-	if !projectRE.MatchString(c.Project) {
+	if !isProjectID(c.Project) {
 		return fmt.Errorf("%w: the project id is the UUID shown on SignalWire's API page", ErrCredentials)
 	}
 	return nil
@@ -172,7 +163,7 @@ func (c Credentials) CheckToken() error {
 
 // CheckLanguage checks a text-to-speech language tag.
 func (Credentials) CheckLanguage(l string) error {
-	if !langRE.MatchString(l) {
+	if !isLanguage(l) {
 		return fmt.Errorf("%w: the language is a tag like en-US or fr-FR", ErrCredentials)
 	}
 	return nil
