@@ -65,11 +65,26 @@ device makes its verdicts stop verifying at once, in every hook.`,
 				if err != nil {
 					return err
 				}
+				detail := fmt.Sprintf("%s device revoked at the terminal", d.Kind)
+				removed := false
+				if d.Kind == device.KindPhone {
+					// A revoked phone never calls again: its SignalWire
+					// token has no reason to stay on disk.
+					if removed, err = removePhoneCredentials(t, d); err != nil {
+						return err
+					}
+					if removed {
+						detail += "; its SignalWire credentials removed"
+					}
+				}
 				if _, err := t.journal.Append(cmd.Context(), ledger.Entry{Kind: ledger.KindDeviceRevoked, DeviceID: d.ID,
-					Detail: fmt.Sprintf("%s device revoked at the terminal", d.Kind)}); err != nil {
+					Detail: detail}); err != nil {
 					return fmt.Errorf("device %s revoked, but recording it failed: %w", d.ID, err)
 				}
 				fmt.Fprintf(stdout, "revoked %s (%s, %s)\n", d.ID, d.Kind, d.Label)
+				if removed {
+					fmt.Fprintln(stdout, "removed the SignalWire credentials (phone.json); `ony-tui enroll phone` to be called again")
+				}
 				if d.YubiKey != nil {
 					fmt.Fprintf(stdout, "its key stays on YubiKey %d in slot %s but signs nothing Ony accepts; delete it with `ykman piv keys delete %s` if you like\n", d.YubiKey.Serial, d.YubiKey.Slot, d.YubiKey.Slot)
 				}

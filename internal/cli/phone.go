@@ -287,3 +287,22 @@ are for and waits for any key. The call is recorded in the ledger.`,
 	cmd.AddCommand(test)
 	return cmd
 }
+
+// removePhoneCredentials deletes the SignalWire credentials of a revoked
+// phone device. Credentials of a phone enrolled since (whose active device
+// is not d) stay. It reports whether it removed them.
+func removePhoneCredentials(t *tools, d device.Device) (bool, error) {
+	c, err := phone.LoadCredentials(t.layout.KeysDir)
+	switch {
+	case errors.Is(err, phone.ErrNotEnrolled):
+		return false, nil
+	case err == nil && c.DeviceID != "" && c.DeviceID != d.ID:
+		if active, aerr := phone.ActiveDevice(t.devices, c); aerr == nil && active.ID != d.ID {
+			return false, nil // they belong to the phone that is active now
+		}
+	}
+	if err := phone.RemoveCredentials(t.layout.KeysDir); err != nil {
+		return false, fmt.Errorf("phone device %s revoked, but: %w", d.ID, err)
+	}
+	return true, nil
+}
