@@ -558,6 +558,9 @@ func consoleNeedsAFactor(p *posture) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the code did not approve:\n%s", term.Screen())
 	}
+	// The hook has its verdict before the console has the engine's reply;
+	// a q typed while the code dialog is still open goes to the dialog.
+	term.WaitFor(10*time.Second, "approved ✓")
 	term.Keys("q")
 	for deadline := time.Now().Add(10 * time.Second); !term.Exited(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
