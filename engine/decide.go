@@ -49,6 +49,11 @@ type Approval struct {
 	// PIN unlocks a YubiKey whose key has PIN policy "once"; it is used
 	// for this signature only and never kept.
 	PIN string
+
+	// remember is the standing answer this approval gives (Remember).
+	remember *StandingAnswer
+	// forceCode asks for the 6-digit code whatever the request needs.
+	forceCode bool
 }
 
 // Decide applies a human decision to a waiting request. Approving a request
@@ -91,11 +96,14 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 	if err != nil {
 		return err
 	}
+	if a.remember != nil {
+		a.remember.Factors = factors
+	}
 	if p = e.claim(id); p == nil {
 		return fmt.Errorf("request %s: %w", id, ErrNotPending)
 	}
-	p.via, p.by = a.Via, a.By
-	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1), ledger.KindVerdict, a.Via, factors, step)
+	p.via, p.by, p.remember = a.Via, a.By, a.remember
+	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1)+rememberNote(p), ledger.KindVerdict, a.Via, factors, step)
 	e.remember(p, factors, step)
 	return nil
 }
@@ -108,7 +116,7 @@ func (e *Engine) checkCode(ctx context.Context, p *pending, a Approval) ([]strin
 	// keypad alone needs the code as well.
 	keypadOnly := e.opts.RequireFactor && a.Via == device.KindConsole
 	switch {
-	case p.need == config.ApproveCode || (keypadOnly && p.need == config.Approve):
+	case p.need == config.ApproveCode || (keypadOnly || a.forceCode) && p.need == config.Approve:
 	case p.need == config.Approve:
 		return factors, 0, nil
 	default:
@@ -116,7 +124,7 @@ func (e *Engine) checkCode(ctx context.Context, p *pending, a Approval) ([]strin
 	}
 	code := strings.ReplaceAll(a.Code, " ", "")
 	if code == "" {
-		if p.need != config.ApproveCode {
+		if p.need != config.ApproveCode && !a.forceCode {
 			return nil, 0, ErrFactorRequired
 		}
 		return nil, 0, ErrCodeRequired

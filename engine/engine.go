@@ -121,8 +121,9 @@ type Engine struct {
 	sessions map[string]int // agent session -> live requests
 	recent   map[recentKey]recentApproval
 	closed   bool
-	phone    PhoneStatus  // the phone channel and its call (phone.go)
-	written  writtenFiles // files each agent session wrote (written.go)
+	phone    PhoneStatus     // the phone channel and its call (phone.go)
+	written  writtenFiles    // files each agent session wrote (written.go)
+	standing standingAnswers // the owner's answers for later calls (standing.go)
 
 	consoles map[string]Console // attached consoles by id
 	activity time.Time          // the last key pressed at any console

@@ -25,12 +25,13 @@ type pending struct {
 	deadline  time.Time
 	timer     *time.Timer
 	codeFails int
-	held      bool         // it waited in the queue for a human
-	via       device.Kind  // who decided it, set before finish
-	by        string       // the deciding console's label
-	notes     []string     // what the engine adds for the console (written.go)
-	done      chan Outcome // buffered 1; written once by finish
-	touch     *touching    // set while a YubiKey signs an approval for it
+	held      bool            // it waited in the queue for a human
+	via       device.Kind     // who decided it, set before finish
+	by        string          // the deciding console's label
+	notes     []string        // what the engine adds for the console (written.go)
+	done      chan Outcome    // buffered 1; written once by finish
+	touch     *touching       // set while a YubiKey signs an approval for it
+	remember  *StandingAnswer // the standing answer its approval gives (standing.go)
 }
 
 // record is the audit entry of an event about p. Its target is the
@@ -107,6 +108,7 @@ func (e *Engine) deliver(p *pending, o Outcome) {
 		// Whatever way it was approved, the files it writes are now the
 		// session's own code (written.go).
 		e.written.record(sessionOf(&p.call), p.class.Writes, e.now())
+		e.keepStanding(p)
 	}
 	if p.held {
 		via := p.via

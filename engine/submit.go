@@ -171,6 +171,7 @@ func (e *Engine) Submit(ctx context.Context, req wire.Request) (*Ticket, error) 
 		e.finish(ctx, p, verdict.Deny, ReasonPolicy, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case p.need == config.Auto:
 		e.finish(ctx, p, verdict.Approve, "allowed by policy: "+p.class.Risk.String()+" risk", ledger.KindAutoAllow, device.KindEngine, []string{verdict.FactorAuto}, 0)
+	case e.answerStanding(ctx, p):
 	case p.need == config.ApproveCode && (e.opts.Codes == nil || !e.opts.Codes.Enrolled()):
 		e.finish(ctx, p, verdict.Deny, ReasonNoCode, ledger.KindVerdict, device.KindEngine, nil, 0)
 	case !p.deadline.After(now):

@@ -104,6 +104,9 @@ func (e *Engine) decideTouch(ctx context.Context, p *pending, a Approval) error 
 	if err != nil {
 		return err
 	}
+	if a.remember != nil {
+		a.remember.Factors = factors
+	}
 	e.mu.Lock()
 	if cur, ok := e.pending[p.id]; !ok || cur != p {
 		e.mu.Unlock()
@@ -114,6 +117,7 @@ func (e *Engine) decideTouch(ctx context.Context, p *pending, a Approval) error 
 		return ErrTouchInProgress
 	}
 	p.touch = &touching{since: e.now(), serial: signer.Serial(), by: a.By}
+	p.remember = a.remember
 	e.mu.Unlock()
 	e.notify()
 
@@ -124,7 +128,7 @@ func (e *Engine) decideTouch(ctx context.Context, p *pending, a Approval) error 
 		e.endAfterTouch(p.id, ReasonLedgerError, device.KindEngine, "")
 		return e.endTouch(ctx, p, signer, nil, factors, step, err)
 	}
-	v := e.verdictFor(p, verdict.Approve, approvedVia(device.KindYubiKey, len(factors) > 1), factors, seq)
+	v := e.verdictFor(p, verdict.Approve, approvedVia(device.KindYubiKey, len(factors) > 1)+rememberNote(p), factors, seq)
 	return e.endTouch(ctx, p, signer, v, factors, step, verdict.Sign(v, signer))
 }
 
@@ -171,6 +175,9 @@ func (e *Engine) endTouch(ctx context.Context, p *pending, signer TouchSigner, v
 		return nil
 	}
 
+	e.mu.Lock()
+	p.remember = nil // not approved: nothing is remembered
+	e.mu.Unlock()
 	cause := signErr
 	if cause == nil {
 		cause = errors.New("the signature was discarded: " + reason)

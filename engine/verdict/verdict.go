@@ -42,6 +42,9 @@ const (
 	FactorTOTP    = "totp"    // a valid 6-digit code
 	FactorYubiKey = "yubikey" // a touch on an enrolled YubiKey
 	FactorPhone   = "phone"   // a keypress on a phone call
+	// FactorRemembered: approved by the engine with a standing answer the
+	// owner gave at a console for this agent session (the console's R).
+	FactorRemembered = "remembered"
 )
 
 // Verdict is a signed decision about one request. Field meanings are in
