@@ -277,8 +277,8 @@ func (e *Engine) answerStanding(ctx context.Context, p *pending) bool {
 }
 
 // StandingAnswers returns the standing answers the engine holds, oldest
-// first.
-func (e *Engine) StandingAnswers() []StandingAnswer {
+// first. It never fails in process; the error is the console socket's.
+func (e *Engine) StandingAnswers(context.Context) ([]StandingAnswer, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]StandingAnswer, len(e.standing.list))
@@ -286,11 +286,11 @@ func (e *Engine) StandingAnswers() []StandingAnswer {
 		out[i] = *a
 		out[i].Factors = append([]string(nil), a.Factors...)
 	}
-	return out
+	return out, nil
 }
 
 // Forget removes a standing answer; calls it covered are asked again.
-func (e *Engine) Forget(id string) (StandingAnswer, error) {
+func (e *Engine) Forget(_ context.Context, id string) (StandingAnswer, error) {
 	e.mu.Lock()
 	var got *StandingAnswer
 	for i, a := range e.standing.list {

@@ -91,7 +91,7 @@ func TestRememberTheExactCallAnswersItAgain(t *testing.T) {
 		strings.Join(rec.Factors, ",") != "remembered" || rec.RequestID != tk2.RequestID {
 		t.Fatalf("ledger entry %+v", rec)
 	}
-	if got := f.eng.StandingAnswers(); len(got) != 1 || got[0].Uses != 1 {
+	if got := f.eng.answers(t); len(got) != 1 || got[0].Uses != 1 {
 		t.Fatalf("answers %+v", got)
 	}
 
@@ -146,7 +146,7 @@ func TestRememberRefusesProtectedActions(t *testing.T) {
 			}
 		}
 	}
-	if n := len(f.eng.StandingAnswers()); n != 0 {
+	if n := len(f.eng.answers(t)); n != 0 {
 		t.Fatalf("%d answers kept", n)
 	}
 	// An answer that covers a protected call (as a bug elsewhere might
@@ -182,7 +182,7 @@ func TestRememberCriticalNeedsTheCode(t *testing.T) {
 	if _, err := f.eng.Remember(ctx, tk.RequestID, ScopeCall, Approval{Approve: true, Code: "000000"}); !errors.Is(err, ErrBadCode) {
 		t.Fatalf("a wrong code: %v", err)
 	}
-	if n := len(f.eng.StandingAnswers()); n != 0 {
+	if n := len(f.eng.answers(t)); n != 0 {
 		t.Fatalf("%d answers kept before the code", n)
 	}
 	ans, err := f.eng.Remember(ctx, tk.RequestID, ScopeCall, Approval{Approve: true, Code: "123456"})
@@ -212,7 +212,7 @@ func TestRememberWhereTouchIsRequired(t *testing.T) {
 	if _, err := f.eng.Remember(ctx, tk.RequestID, ScopeCall, Approval{Approve: true, Via: device.KindYubiKey}); err == nil {
 		t.Fatal("a failed touch remembered")
 	}
-	if n := len(f.eng.StandingAnswers()); n != 0 || !pendingHas(f.eng, tk.RequestID) {
+	if n := len(f.eng.answers(t)); n != 0 || !pendingHas(f.eng, tk.RequestID) {
 		t.Fatalf("after a failed touch: %d answers, pending %v", n, pendingHas(f.eng, tk.RequestID))
 	}
 	card.set(nil, nil)
@@ -243,10 +243,10 @@ func TestForgetAsksAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.eng.Forget(ans.ID); err != nil {
+	if _, err := f.eng.Forget(ctx, ans.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.eng.Forget(ans.ID); !errors.Is(err, ErrUnknownAnswer) {
+	if _, err := f.eng.Forget(ctx, ans.ID); !errors.Is(err, ErrUnknownAnswer) {
 		t.Fatalf("forgetting twice: %v", err)
 	}
 	tk2, _ := f.submitIn(t, "s-1", "push --force")
@@ -283,7 +283,7 @@ func TestRememberNothingWhenTheLedgerFails(t *testing.T) {
 	if v := f.outcome(t, tk, req); v.Decision != verdict.Deny {
 		t.Fatalf("verdict %+v", v)
 	}
-	if n := len(f.eng.StandingAnswers()); n != 0 {
+	if n := len(f.eng.answers(t)); n != 0 {
 		t.Fatalf("%d answers kept", n)
 	}
 }
@@ -315,4 +315,13 @@ func TestStandingAnswersAreBounded(t *testing.T) {
 	if len(s.list) != MaxStandingAnswers || s.list[0].Uses != 10 {
 		t.Fatalf("%d kept, oldest %d", len(s.list), s.list[0].Uses)
 	}
+}
+
+func (e *Engine) answers(t *testing.T) []StandingAnswer {
+	t.Helper()
+	out, err := e.StandingAnswers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -109,6 +109,17 @@ func decideCmd(ctx context.Context, s *snapshotter, r engine.Request, approve bo
 	}
 }
 
+// rememberCmd approves one request at the console keypad and keeps the
+// approval as a standing answer of scope.
+func rememberCmd(ctx context.Context, s *snapshotter, r engine.Request, scope engine.Scope, code, by string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, engineTimeout)
+		defer cancel()
+		ans, err := s.eng.Remember(ctx, r.ID, scope, engine.Approval{Approve: true, Via: device.KindConsole, Code: code, By: by})
+		return rememberedMsg{id: r.ID, title: requestTitle(r), answer: ans, err: err, snap: s.take(false)}
+	}
+}
+
 // touchCmdTimeout bounds a YubiKey approval: the card's own timeout, the
 // helper that talks to it, and finding the card.
 const touchCmdTimeout = 60 * time.Second

@@ -26,6 +26,13 @@ type Engine interface {
 	SetAway(ctx context.Context, away bool) error
 	// Activity notes that a person pressed a key here; it must not block.
 	Activity()
+	// Remember approves one waiting request and keeps the approval as a
+	// standing answer for its agent session (the console's R).
+	Remember(ctx context.Context, id string, scope engine.Scope, a engine.Approval) (engine.StandingAnswer, error)
+	// StandingAnswers lists the standing answers the engine holds.
+	StandingAnswers(ctx context.Context) ([]engine.StandingAnswer, error)
+	// Forget removes one standing answer.
+	Forget(ctx context.Context, id string) (engine.StandingAnswer, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

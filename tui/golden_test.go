@@ -62,6 +62,17 @@ func TestGolden(t *testing.T) {
 			f.busy()
 			f.m.stats.open, f.m.stats.loading = true, true // as s does, without waiting for the answer
 		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "remember", setup: func(f *fixture) {
+			f.busy()
+			f.key("down") // the high request
+			f.key("R")
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "remember-code", setup: func(f *fixture) {
+			f.busy()
+			f.key("R") // the critical request
+			f.key("enter")
+			f.typeText("12")
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
 		{name: "help", setup: func(f *fixture) {
 			f.busy()
 			f.key("?")

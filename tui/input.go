@@ -45,6 +45,8 @@ func (m *Model) dispatchKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.keyTouch(k)
 	case m.code.open:
 		return m.keyCode(k)
+	case m.rememberDlg.open:
+		return m.keyRemember(k)
 	case m.filtering:
 		return m.keyFilter(k)
 	case m.showHelp:
@@ -76,6 +78,8 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 		return m.decide(false)
 	case key.Matches(k, keys.Touch):
 		return m.touch()
+	case key.Matches(k, keys.Remember):
+		return m.remember()
 	case k.String() == "Y":
 		m.setStatus(statusHint, "no YubiKey is enrolled: run `ony-tui enroll yubikey` to approve with a touch")
 	case key.Matches(k, keys.ApproveHint):
@@ -379,6 +383,9 @@ func (m *Model) onPaste(p tea.PasteMsg) tea.Cmd {
 		m.touchDlg.input, cmd = m.touchDlg.input.Update(p)
 	case m.code.open && !m.code.busy:
 		m.code, cmd = m.code.update(p)
+	case m.rememberDlg.open && m.rememberDlg.phase == rememberCode && !m.rememberDlg.busy:
+		p.Content = digitsOf(p.Content)
+		m.rememberDlg.input, cmd = m.rememberDlg.input.Update(p)
 	case m.filtering:
 		m.filter, cmd = m.filter.Update(p)
 		m.queue.setFilter(strings.TrimSpace(m.filter.Value()))
@@ -388,7 +395,7 @@ func (m *Model) onPaste(p tea.PasteMsg) tea.Cmd {
 
 // modal reports whether a dialog (or the stats page) covers the panels.
 func (m *Model) modal() bool {
-	return m.confirm.open() || m.code.open || m.touchDlg.open || m.showHelp || m.stats.open
+	return m.confirm.open() || m.code.open || m.touchDlg.open || m.rememberDlg.open || m.showHelp || m.stats.open
 }
 
 // onClick selects the clicked request, or focuses the detail pane.

@@ -21,6 +21,7 @@ type KeyMap struct {
 	Deny       key.Binding
 	Reveal     key.Binding // show the secrets masked in the selected request
 	Touch      key.Binding // approve with a YubiKey touch; enabled while a key is enrolled
+	Remember   key.Binding // approve and remember the answer for the agent session
 	KillSwitch key.Binding
 	Away       key.Binding
 	Filter     key.Binding
@@ -55,6 +56,7 @@ func DefaultKeyMap() KeyMap {
 		Deny:       key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "deny")),
 		Reveal:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reveal secrets"), key.WithDisabled()),
 		Touch:      key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "YubiKey touch"), key.WithDisabled()),
+		Remember:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "remember")),
 		KillSwitch: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill switch")),
 		Away:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "away")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter session")),
@@ -77,7 +79,7 @@ func DefaultKeyMap() KeyMap {
 // a narrow terminal drops the tail. Reveal shows only while the selected
 // request has something masked.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Stats, k.Away, k.Filter, k.Reverify}
+	return []key.Binding{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Remember, k.Stats, k.Away, k.Filter, k.Reverify}
 }
 
 // FullHelp is the help overlay, in columns: deciding, moving, the rest.
@@ -85,7 +87,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	reveal := k.Reveal
 	reveal.SetEnabled(true) // listed even when nothing is masked now
 	return [][]key.Binding{
-		{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Away, reveal},
+		{k.Approve, k.Deny, k.Touch, k.Remember, k.KillSwitch, k.Away, reveal},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Focus},
 		{k.Stats, k.Filter, k.Reverify, k.Dismiss, k.Help, k.Quit},
 	}

@@ -235,6 +235,12 @@ func (m *Model) helpKeys() help.KeyMap {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back out")),
 			k.KillSwitch,
 		}
+	case m.rememberDlg.open:
+		return bindings{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "remember")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back out")),
+			k.KillSwitch,
+		}
 	case m.confirm.open():
 		return bindings{k.Confirm, key.NewBinding(key.WithKeys("n"), key.WithHelp("other", "cancel"))}
 	case m.filtering:
@@ -260,6 +266,8 @@ func (m *Model) modalBox(w int) string {
 		return m.touchDlg.view(&m.styles, w, m.snap.YubiKeys, m.now())
 	case m.code.open:
 		return m.code.view(&m.styles, w)
+	case m.rememberDlg.open:
+		return m.rememberDlg.view(&m.styles, w)
 	case m.showHelp:
 		return m.helpBox(w)
 	}
@@ -279,6 +287,7 @@ func (m *Model) helpBody(w int) []string {
 		"Enter, space and lowercase a/d never decide. Critical requests also need the 6-digit code.",
 		"K engages the kill switch at once, from any screen; releasing it takes K, then y.",
 		"When the selected request leaves the queue because it timed out or another console answered, the next A or D only confirms the new selection.",
+		"R remembers the answer for the agent session (this exact call, or the action on its target) and approves the request; critical ones need the code; Ony's own files and hook settings are never remembered.",
 		"Secrets in a request's command, paths and URL are masked; r reveals them for the selected request until the selection moves.",
 		"s shows what Ony has been deciding: decisions per hour by risk, what was held and how it ended, how long answers took.",
 		"Mouse: click a request to select it; the wheel scrolls the pane under the pointer.",

@@ -103,6 +103,7 @@ type Model struct {
 	ledger      ledgerView
 	code        codeInput
 	touchDlg    touchDialog
+	rememberDlg rememberDialog
 	confirm     confirm
 	filter      lineInput
 	filtering   bool
@@ -152,22 +153,23 @@ func New(deps Deps) Model {
 	ctx, stop := context.WithCancel(context.Background())
 	st := NewStyles(true, deps.NoColor)
 	m := Model{
-		deps:     deps,
-		now:      now,
-		poll:     poll,
-		snapper:  newSnapshotter(ctx, deps.Engine),
-		ctx:      ctx,
-		stop:     stop,
-		keys:     DefaultKeyMap(),
-		styles:   st,
-		help:     help.New(),
-		seen:     map[string]bool{},
-		acked:    map[string]bool{},
-		detail:   newDetail(),
-		ledger:   newLedgerView(deps.Chain != nil, &st),
-		code:     newCodeInput(&st),
-		touchDlg: newTouchDialog(&st),
-		filter:   lineInput{},
+		deps:        deps,
+		now:         now,
+		poll:        poll,
+		snapper:     newSnapshotter(ctx, deps.Engine),
+		ctx:         ctx,
+		stop:        stop,
+		keys:        DefaultKeyMap(),
+		styles:      st,
+		help:        help.New(),
+		seen:        map[string]bool{},
+		acked:       map[string]bool{},
+		detail:      newDetail(),
+		ledger:      newLedgerView(deps.Chain != nil, &st),
+		code:        newCodeInput(&st),
+		touchDlg:    newTouchDialog(&st),
+		rememberDlg: newRememberDialog(&st),
+		filter:      lineInput{},
 	}
 	m.help.Styles = st.Help
 	m.filter.Prompt = "/ session: "
@@ -205,6 +207,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.applySnapshot(msg)
 	case decidedMsg:
 		cmd = m.onDecided(msg)
+	case rememberedMsg:
+		cmd = m.onRemembered(msg)
 	case killSwitchMsg:
 		cmd = m.onKillSwitch(msg)
 	case awayMsg:
@@ -253,6 +257,7 @@ func (m *Model) setTheme(isDark bool) {
 	m.help.Styles = m.styles.Help
 	m.code.input.Styles = m.styles.Input
 	m.touchDlg.input.Styles = m.styles.Input
+	m.rememberDlg.input.Styles = m.styles.Input
 	m.filter.Styles = m.styles.Input
 	m.ledger.setStyles(&m.styles)
 	m.detail.key = "" // the content carries styles: rebuild it

@@ -40,6 +40,16 @@ type decidedMsg struct {
 	snap     snapshotMsg
 }
 
+// rememberedMsg is the result of a remember (R), with the engine's state
+// right after it.
+type rememberedMsg struct {
+	id     string
+	title  string
+	answer engine.StandingAnswer
+	err    error
+	snap   snapshotMsg
+}
+
 // killSwitchMsg is the result of engaging or releasing the kill switch.
 type killSwitchMsg struct {
 	engage   bool

@@ -66,6 +66,10 @@ func (m *Model) applySnapshot(s snapshotMsg) tea.Cmd {
 			d.close()
 		}
 	}
+	if d := &m.rememberDlg; d.open && !d.busy && !seen[d.req.ID] {
+		m.addErr("\"" + requestTitle(d.req) + "\" is no longer waiting (decided, timed out or withdrawn): nothing remembered")
+		d.close()
+	}
 	if m.code.open && m.code.release && !m.code.busy && !s.snap.KillSwitch {
 		m.code.close()
 		m.setStatus(statusInfo, "the kill switch was released elsewhere")

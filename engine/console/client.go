@@ -403,6 +403,10 @@ func resultErr(r Result) error {
 		s = engine.ErrTouchRequired
 	case CodeReleaseTouch:
 		s = engine.ErrReleaseNeedsTouch
+	case CodeProtected:
+		s = engine.ErrProtected
+	case CodeUnknownAnswer:
+		s = engine.ErrUnknownAnswer
 	case CodeTouchFailed, CodeTouchDenied:
 		return &engine.TouchError{Err: errors.New(r.Error.Message), Denied: r.Error.Code == CodeTouchDenied}
 	default:

@@ -61,10 +61,13 @@ func newRig(t *testing.T) *rig { return newRigB(t) }
 func newRigB(t testing.TB) *rig { return startRig(t, &rig{}) }
 
 // startRig fills r's engine and socket and serves it.
-func startRig(t testing.TB, r *rig) *rig {
+func startRig(t testing.TB, r *rig) *rig { return startRigWith(t, r, byCommand{}) }
+
+// startRigWith is startRig with another classifier.
+func startRigWith(t testing.TB, r *rig, cls engine.Classifier) *rig {
 	t.Helper()
 	reg, dir := enginetest.Registry(t)
-	eng, err := engine.New(engine.Options{Classifier: byCommand{}, Journal: &enginetest.Journal{}, Devices: reg, Config: config.Defaults()})
+	eng, err := engine.New(engine.Options{Classifier: cls, Journal: &enginetest.Journal{}, Devices: reg, Config: config.Defaults()})
 	if err != nil {
 		t.Fatal(err)
 	}

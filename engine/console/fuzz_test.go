@@ -66,7 +66,19 @@ func decodeAny(body []byte) (any, error) {
 		if err == nil && m.Stats != nil {
 			_ = m.Stats.Check() // figures that cannot be are refused, never a panic
 		}
+		if err == nil && m.Answer != nil {
+			_, _ = toAnswer(m.Answer) // unknown scopes and risks are refused, never a panic
+		}
 		return &m, err
+	case TypeRemember:
+		var m Remember
+		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
+	case TypeAnswers:
+		var m Answers
+		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
+	case TypeForget:
+		var m Forget
+		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
 	case TypeStats:
 		var m Stats
 		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
@@ -86,6 +98,11 @@ func FuzzMessages(f *testing.F) {
 		`{"v":1,"type":"state","seq":4,"state":{"pending":[{"id":"req_1","call":{"harness":"claude","event":"PreToolUse","tool_name":"Bash","kind":"shell","input_digest":"x"},"class":{"action":"a","title":"t","risk":"severe","target":"","matcher":""},"need":"whatever","arrived":"2026-12-06T10:00:00Z","deadline":"2026-12-06T10:02:00Z","code_fails":0}],"kill_switch":false,"away":false,"hooks":1,"sessions":1,"problems":null,"code_enrolled":true,"consoles":null,"last_activity":"0001-01-01T00:00:00Z","decided":null,"phone_configured":false}}`,
 		`{"v":1,"type":"result","id":7,"error":{"code":"bad_code","message":"wrong code"}}`,
 		`{"v":1,"type":"stats","id":11}`,
+		`{"v":1,"type":"remember","id":12,"request_id":"req_0123456789ab","scope":"target","code":"123456","via":"console"}`,
+		`{"v":1,"type":"answers","id":13}`,
+		`{"v":1,"type":"forget","id":14,"answer_id":"a-1b2c3d"}`,
+		`{"v":1,"type":"result","id":12,"answer":{"id":"a-1b2c3d","scope":"call","harness":"claude","session":"s-12","tool":"Bash","input_digest":"ab","action":"git.push.force","target":"origin/main","risk":"high","at":"2026-12-06T10:00:00Z","by":"pts/3","request_id":"req_1","factors":["keypad"],"uses":2}}`,
+		`{"v":1,"type":"result","id":13,"answers":[{"id":"a-1","scope":"everything","harness":"","session":"","action":"","target":"","risk":"none","at":"2026-12-06T10:00:00Z","by":"","request_id":"","factors":null,"uses":-1}]}`,
 		`{"v":1,"type":"result","id":11,"stats":{"entries":12,"through":12,"at":"2026-12-06T10:00:00Z","hours":[{"start":"2026-12-06T09:00:00Z","low":3,"medium":0,"high":1,"critical":1}],"day":{"decisions":5,"by_risk":{"low":3,"medium":0,"high":1,"critical":1},"auto":3,"remembered":0,"held":2,"approved":1,"denied":0,"timed_out":1,"blocked":0,"codes_failed":0,"answers":1,"answer_median_ms":4000,"answer_p90_ms":4000,"top_held":[{"action":"git.push.force","count":2}]},"all":{"decisions":5,"by_risk":{"low":3,"medium":0,"high":1,"critical":1},"auto":3,"remembered":0,"held":2,"approved":1,"denied":0,"timed_out":1,"blocked":0,"codes_failed":0,"answers":1,"answer_median_ms":4000,"answer_p90_ms":4000,"top_held":null}}}`,
 		`{"v":1,"type":"result","id":11,"stats":{"entries":1,"hours":[],"day":{"decisions":9,"by_risk":{"low":1}},"all":{},"extra":true}}`,
 		`{"v":1,"type":"decide","type":"kill","id":1}`,

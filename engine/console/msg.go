@@ -48,6 +48,9 @@ const (
 	TypeReverify = "reverify" // console → engine: re-verify the whole chain
 	TypeProgress = "progress" // engine → console: how far a re-verification is
 	TypeStats    = "stats"    // console → engine: the figures of what Ony decided
+	TypeRemember = "remember" // console → engine: approve and keep a standing answer
+	TypeAnswers  = "answers"  // console → engine: the standing answers held
+	TypeForget   = "forget"   // console → engine: forget a standing answer
 	TypeResult   = "result"   // engine → console: the outcome of a command
 	TypeError    = "error"    // engine → console: refused; the connection closes
 )
@@ -252,6 +255,10 @@ type Result struct {
 	Status *ChainStatus `json:"status,omitempty"`
 	// Stats are the figures a stats command asked for.
 	Stats *stats.Summary `json:"stats,omitempty"`
+	// Answer is the standing answer a remember gave or a forget removed.
+	Answer *Answer `json:"answer,omitempty"`
+	// Answers are the standing answers an answers command asked for.
+	Answers *[]Answer `json:"answers,omitempty"`
 }
 
 // Error is why a command failed: a code a console acts on, and the message
@@ -268,13 +275,15 @@ const (
 	// CodeFactorRequired: a system install refuses an approval with
 	// nothing but a keypress; with the code it is an approval.
 	CodeFactorRequired = "factor_required"
-	CodeBadCode        = "bad_code"      // the code was wrong
-	CodeKillSwitch     = "kill_switch"   // the kill switch is engaged
-	CodeTouchNeeded    = "touch_needed"  // the keypad alone cannot approve it (approvals.require_touch)
-	CodeTouchFailed    = "touch_failed"  // the YubiKey did not sign; the request still waits
-	CodeTouchDenied    = "touch_denied"  // the YubiKey did not sign, and the request was denied meanwhile
-	CodeReleaseTouch   = "release_touch" // releasing the kill switch needs a valid YubiKey touch (approvals.require_touch); it stays engaged
-	CodeFailed         = "failed"        // anything else
+	CodeBadCode        = "bad_code"       // the code was wrong
+	CodeKillSwitch     = "kill_switch"    // the kill switch is engaged
+	CodeTouchNeeded    = "touch_needed"   // the keypad alone cannot approve it (approvals.require_touch)
+	CodeTouchFailed    = "touch_failed"   // the YubiKey did not sign; the request still waits
+	CodeTouchDenied    = "touch_denied"   // the YubiKey did not sign, and the request was denied meanwhile
+	CodeReleaseTouch   = "release_touch"  // releasing the kill switch needs a valid YubiKey touch (approvals.require_touch); it stays engaged
+	CodeProtected      = "protected"      // the action can never be remembered (Ony's own files, hook configuration)
+	CodeUnknownAnswer  = "unknown_answer" // no standing answer has that id
+	CodeFailed         = "failed"         // anything else
 )
 
 // Refusal closes a connection the engine will not serve.

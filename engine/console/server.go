@@ -426,6 +426,9 @@ func (ss *session) command(typ string, body []byte) bool {
 		ss.send(Result{V: Version, Type: TypeResult, ID: q.ID, Stats: &sum})
 		return true
 	default:
+		if handled, ok := ss.standingCommand(typ, body); handled {
+			return ok
+		}
 		return ss.refuse(fmt.Errorf("unknown message type %q", typ))
 	}
 }
@@ -467,6 +470,10 @@ func codeOf(err error) string {
 		return CodeKillSwitch
 	case errors.Is(err, engine.ErrTouchRequired):
 		return CodeTouchNeeded
+	case errors.Is(err, engine.ErrProtected):
+		return CodeProtected
+	case errors.Is(err, engine.ErrUnknownAnswer):
+		return CodeUnknownAnswer
 	}
 	var te *engine.TouchError
 	if errors.As(err, &te) {

@@ -1,0 +1,249 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/risk"
+)
+
+// The remember dialog (R on a held request): the choices that fit the
+// request, each of which approves it too. Remembering a critical request
+// asks for the 6-digit code in the dialog; the engine checks it, and
+// refuses what can never be remembered whatever the console sends.
+
+// rememberChoice is one line of the dialog.
+type rememberChoice struct {
+	scope engine.Scope
+	label string
+}
+
+// rememberPhase is where the dialog is.
+type rememberPhase int
+
+const (
+	rememberChoosing rememberPhase = iota
+	rememberCode                   // the choice needs the 6-digit code
+)
+
+// rememberDialog is the remember dialog's state.
+type rememberDialog struct {
+	open    bool
+	req     engine.Request
+	choices []rememberChoice
+	sel     int
+	phase   rememberPhase
+	input   lineInput // the code, masked
+	err     string
+	busy    bool
+}
+
+func newRememberDialog(st *Styles) rememberDialog {
+	return rememberDialog{input: lineInput{Prompt: "code: ", Mask: '•', CharLimit: codeDigits, Styles: st.Input}}
+}
+
+// rememberChoices are the choices that fit r.
+func rememberChoices(r engine.Request) []rememberChoice {
+	cs := []rememberChoice{{engine.ScopeCall, "this exact call, for this agent session"}}
+	if r.Class.Target != "" {
+		cs = append(cs, rememberChoice{engine.ScopeTarget, r.Class.Action + " on " + r.Class.Target + ", for this session"})
+	}
+	return cs
+}
+
+// needsCode reports whether remembering r needs the 6-digit code.
+func rememberNeedsCode(r engine.Request) bool {
+	return r.Class.Risk.OrCritical() == risk.Critical || r.Need == config.ApproveCode
+}
+
+func (d *rememberDialog) openFor(r engine.Request) {
+	*d = rememberDialog{open: true, req: r, choices: rememberChoices(r), input: d.input}
+	d.input.Reset()
+	d.input.Blur()
+}
+
+func (d *rememberDialog) close() {
+	d.input.Reset()
+	d.input.Blur()
+	*d = rememberDialog{input: d.input}
+}
+
+// remember opens the dialog on the selected request, or says why not.
+func (m *Model) remember() tea.Cmd {
+	r, ok := m.queue.current()
+	switch {
+	case !ok:
+		m.setStatus(statusHint, "no request is selected")
+		return nil
+	case m.inflight != "":
+		m.setStatus(statusHint, "still deciding the previous request…")
+		return nil
+	case m.snap.KillSwitch:
+		m.setStatus(statusHint, "the kill switch is engaged: nothing can be approved or remembered")
+		return nil
+	case engine.Protected(r.Class.Action):
+		m.addErr("\"" + requestTitle(r) + "\" (" + r.Class.Action + ") can never be remembered: it touches Ony itself or an agent's hook configuration, so it is asked every time")
+		return nil
+	case r.Call.SessionID == "":
+		m.addErr("\"" + requestTitle(r) + "\" names no agent session: there is nothing to remember it for")
+		return nil
+	case (config.Config{RequireTouch: m.snap.RequireTouch}).TouchRequired(r.Class.Risk):
+		// The keypad cannot approve it, and the dialog does not drive the
+		// card: say so rather than offer what the engine would refuse.
+		m.addErr("\"" + requestTitle(r) + "\" needs a YubiKey touch (approvals.require_touch: " + m.snap.RequireTouch.String() + "): the console cannot remember it; approve it with Y")
+		return nil
+	case rememberNeedsCode(r) && !m.snap.CodeEnrolled:
+		m.addErr("remembering \"" + requestTitle(r) + "\" needs the 6-digit code and no code device is enrolled: run `ony-tui enroll totp`")
+		return nil
+	}
+	m.rememberDlg.openFor(r)
+	return nil
+}
+
+func (m *Model) keyRemember(k tea.KeyPressMsg) tea.Cmd {
+	d := &m.rememberDlg
+	switch {
+	case isCtrlC(k):
+		d.close()
+		return m.askQuit()
+	case key.Matches(k, m.keys.KillSwitch):
+		d.close()
+		return m.engageKill()
+	case key.Matches(k, m.keys.Cancel):
+		d.close()
+		m.setStatus(statusInfo, "backed out: nothing was remembered or decided")
+		return nil
+	case d.busy:
+		return nil
+	}
+	if d.phase == rememberCode {
+		if key.Matches(k, m.keys.Submit) {
+			v := d.input.Value()
+			if len(v) != codeDigits {
+				d.err = "a code is 6 digits"
+				return nil
+			}
+			return m.sendRemember(v)
+		}
+		if k.Text != "" && !allDigits(k.Text) {
+			d.err = "digits only"
+			return nil
+		}
+		d.err = ""
+		var cmd tea.Cmd
+		d.input, cmd = d.input.Update(k)
+		return cmd
+	}
+	switch {
+	case key.Matches(k, m.keys.Up):
+		d.sel = max(0, d.sel-1)
+	case key.Matches(k, m.keys.Down):
+		d.sel = min(len(d.choices)-1, d.sel+1)
+	case len(k.Text) == 1 && k.Text[0] >= '1' && int(k.Text[0]-'1') < len(d.choices):
+		d.sel = int(k.Text[0] - '1')
+		return m.chooseRemember()
+	case key.Matches(k, m.keys.Submit):
+		return m.chooseRemember()
+	}
+	return nil
+}
+
+// chooseRemember takes the selected choice: it asks for the code when it
+// needs one, and otherwise sends it.
+func (m *Model) chooseRemember() tea.Cmd {
+	d := &m.rememberDlg
+	if rememberNeedsCode(d.req) {
+		d.phase, d.err = rememberCode, ""
+		d.input.Reset()
+		return d.input.Focus()
+	}
+	return m.sendRemember("")
+}
+
+func (m *Model) sendRemember(code string) tea.Cmd {
+	d := &m.rememberDlg
+	d.busy, d.err = true, ""
+	m.inflight = d.req.ID
+	m.noteOwn(d.req.ID)
+	return rememberCmd(m.ctx, m.snapper, d.req, d.choices[d.sel].scope, code, m.deps.Label)
+}
+
+// onRemembered shows the outcome of a remember.
+func (m *Model) onRemembered(msg rememberedMsg) tea.Cmd {
+	m.inflight = ""
+	if m.own.id == msg.id {
+		m.own, m.ownMoved = ownDecision{}, false
+	}
+	cmd := m.applySnapshot(msg.snap)
+	d := &m.rememberDlg
+	mine := d.open && d.req.ID == msg.id
+	if msg.err == nil {
+		if mine {
+			d.close()
+		}
+		m.setStatus(statusSuccess, "approved ✓ and remembered as "+msg.answer.ID+": "+msg.answer.Describe())
+		return cmd
+	}
+	if _, still := m.pendingByID(msg.id); mine && still && (errors.Is(msg.err, engine.ErrBadCode) || errors.Is(msg.err, engine.ErrCodeRequired)) {
+		d.busy, d.err = false, msg.err.Error()
+		d.phase = rememberCode
+		d.input.Reset()
+		return tea.Batch(cmd, d.input.Focus())
+	}
+	if mine {
+		d.close()
+	}
+	m.addErr("remembering \"" + msg.title + "\": " + msg.err.Error())
+	return cmd
+}
+
+// view renders the dialog box, w cells wide at most.
+func (d *rememberDialog) view(st *Styles, w int) string {
+	inner := max(20, min(60, w-4))
+	badge, bs := st.riskBadge(d.req.Class.Risk)
+	lines := []string{
+		st.Modal.Title.Render("Remember and approve"),
+		"",
+		bs.Render(badge) + " " + st.Bold.Render(clip(requestTitle(d.req), inner-len(badge)-1)),
+		st.Dim.Render(clip("session "+orDash(d.req.Call.SessionID)+" · "+d.req.Call.Harness, inner)),
+		"",
+	}
+	for i, c := range d.choices {
+		mark := "  "
+		line := clip(string(rune('1'+i))+" "+c.label, inner-2)
+		if i == d.sel {
+			mark = "▸ "
+			line = st.Bold.Render(line)
+		}
+		lines = append(lines, mark+line)
+	}
+	lines = append(lines, "")
+	if d.phase == rememberCode {
+		lines = append(lines, d.input.View())
+	}
+	switch {
+	case d.busy:
+		lines = append(lines, st.Dim.Render("remembering…"))
+	case d.err != "":
+		for _, l := range wrapText(d.err, inner) {
+			lines = append(lines, st.Status.Error.Render(l))
+		}
+	case d.phase == rememberCode:
+		lines = append(lines, st.Dim.Render(clip("critical: type the 6-digit code", inner)))
+	default:
+		for _, l := range wrapText("Later calls it covers are approved without asking, until the engine stops. It approves this request too.", inner) {
+			lines = append(lines, st.Dim.Render(l))
+		}
+	}
+	foot := "↑↓/1-" + string(rune('0'+len(d.choices))) + " choose · enter remember · esc back out"
+	if d.phase == rememberCode {
+		foot = "enter submit · esc back out"
+	}
+	lines = append(lines, "", st.Dim.Render(clip(foot, inner)))
+	return st.Modal.Box.Width(inner + 4).Render(strings.Join(lines, "\n"))
+}

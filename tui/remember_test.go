@@ -1,0 +1,151 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/risk"
+)
+
+func (f *fixture) answers() []engine.StandingAnswer {
+	f.t.Helper()
+	as, err := f.eng.StandingAnswers(f.m.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return as
+}
+
+// submitted reports whether request id was decided on arrival.
+func (f *fixture) decidedOnArrival(id string) bool { return !f.pending(id) && len(f.verdicts(id)) == 1 }
+
+func TestRememberTheTargetApprovesAndPassesTheNextCall(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.size(80, 24)
+	id := f.submit(highSpec())
+	f.refresh()
+	f.key("R")
+	if !f.m.rememberDlg.open || len(f.m.rememberDlg.choices) != 2 {
+		t.Fatalf("dialog %+v", f.m.rememberDlg)
+	}
+	if s := f.screen(); !strings.Contains(s, "this exact call, for this agent session") || !strings.Contains(s, "git.push.force on origin/main") {
+		t.Fatalf("dialog on screen:\n%s", s)
+	}
+	f.key("2")
+	if f.pending(id) || strings.Join(f.verdicts(id), ",") != "approve" {
+		t.Fatalf("request %s: pending %v, verdicts %v", id, f.pending(id), f.verdicts(id))
+	}
+	as := f.answers()
+	if len(as) != 1 || as[0].Scope != engine.ScopeTarget || as[0].By != "the test's console" {
+		t.Fatalf("answers %+v", as)
+	}
+	if f.m.rememberDlg.open || !strings.Contains(f.m.status.text, "remembered as "+as[0].ID) {
+		t.Fatalf("after: dialog open %v, status %q", f.m.rememberDlg.open, f.m.status.text)
+	}
+	// The next call on the same target, same session: passes by itself.
+	next := highSpec()
+	next.command = "git push -f origin main"
+	id2 := f.submit(next)
+	if !f.decidedOnArrival(id2) {
+		t.Fatal("the next call on the remembered target was held")
+	}
+	// Another session is asked.
+	other := highSpec()
+	other.session = "s9"
+	if id3 := f.submit(other); !f.pending(id3) {
+		t.Fatal("another session's call was not held")
+	}
+}
+
+func TestRememberCriticalAsksForTheCode(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.size(80, 24)
+	id := f.submit(critSpec())
+	f.refresh()
+	f.key("R")
+	f.key("enter") // this exact call
+	if f.m.rememberDlg.phase != rememberCode || !f.pending(id) {
+		t.Fatalf("no code asked: %+v", f.m.rememberDlg)
+	}
+	f.typeText("12x")
+	if f.m.rememberDlg.err != "digits only" {
+		t.Fatalf("a letter in the code: %q", f.m.rememberDlg.err)
+	}
+	f.key("enter")
+	if f.m.rememberDlg.err != "a code is 6 digits" || !f.pending(id) {
+		t.Fatalf("a short code: %q", f.m.rememberDlg.err)
+	}
+	for range 2 {
+		f.key("backspace")
+	}
+	bad := "000000"
+	if f.code() == bad {
+		bad = "111111"
+	}
+	f.typeText(bad)
+	f.key("enter")
+	if !f.m.rememberDlg.open || !strings.Contains(f.m.rememberDlg.err, "wrong code") || !f.pending(id) || len(f.answers()) != 0 {
+		t.Fatalf("a wrong code: %+v, pending %v", f.m.rememberDlg, f.pending(id))
+	}
+	f.typeText(f.code())
+	f.key("enter")
+	if f.pending(id) || len(f.answers()) != 1 || f.m.rememberDlg.open {
+		t.Fatalf("the right code: pending %v, answers %v", f.pending(id), f.answers())
+	}
+}
+
+func TestRememberRefusesProtectedAndTouchRequired(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.size(80, 24)
+	f.submit(spec{session: "s1", command: "cp x ~/.config/ony/taxonomy.overlay.yaml",
+		class: engine.Classification{Action: "ony.tamper", Title: "Touch Ony's own files", Risk: risk.Critical, Target: "~/.config/ony/taxonomy.overlay.yaml"}})
+	f.refresh()
+	f.key("R")
+	if f.m.rememberDlg.open || len(f.m.errs) != 1 || !strings.Contains(f.m.errs[0].Message, "can never be remembered") {
+		t.Fatalf("protected: dialog %v, errors %+v", f.m.rememberDlg.open, f.m.errs)
+	}
+
+	g := newFixture(t, fixtureOpts{yubikey: "never", requireTouch: risk.High})
+	g.size(80, 24)
+	g.submit(highSpec())
+	g.refresh()
+	g.key("R")
+	if g.m.rememberDlg.open || len(g.m.errs) != 1 || !strings.Contains(g.m.errs[0].Message, "needs a YubiKey touch") {
+		t.Fatalf("touch required: dialog %v, errors %+v", g.m.rememberDlg.open, g.m.errs)
+	}
+}
+
+func TestRememberEscBacksOutAndKStillEngages(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.size(80, 24)
+	id := f.submit(highSpec())
+	f.refresh()
+	f.key("R")
+	f.key("esc")
+	if f.m.rememberDlg.open || !f.pending(id) || len(f.answers()) != 0 {
+		t.Fatal("esc did something")
+	}
+	f.key("R")
+	f.key("K")
+	if f.m.rememberDlg.open || !f.eng.Snapshot().KillSwitch || f.pending(id) {
+		t.Fatal("K in the dialog did not engage the kill switch")
+	}
+}
+
+// The request the dialog is for goes away (another console answered):
+// the dialog closes and says nothing was remembered.
+func TestRememberDialogClosesWhenTheRequestGoes(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.size(80, 24)
+	id := f.submit(highSpec())
+	f.refresh()
+	f.key("R")
+	if err := f.eng.Decide(f.m.ctx, id, engine.Approval{Approve: false}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	if f.m.rememberDlg.open || len(f.m.errs) != 1 || !strings.Contains(f.m.errs[0].Message, "nothing remembered") {
+		t.Fatalf("dialog %v, errors %+v", f.m.rememberDlg.open, f.m.errs)
+	}
+}
