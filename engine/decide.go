@@ -54,6 +54,8 @@ type Approval struct {
 	remember *StandingAnswer
 	// forceCode asks for the 6-digit code whatever the request needs.
 	forceCode bool
+	// note is added to the approval's reason.
+	note string
 }
 
 // Decide applies a human decision to a waiting request. Approving a request
@@ -103,7 +105,7 @@ func (e *Engine) Decide(ctx context.Context, id string, a Approval) error {
 		return fmt.Errorf("request %s: %w", id, ErrNotPending)
 	}
 	p.via, p.by, p.remember = a.Via, a.By, a.remember
-	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1)+rememberNote(p), ledger.KindVerdict, a.Via, factors, step)
+	e.finish(ctx, p, verdict.Approve, approvedVia(a.Via, len(factors) > 1)+rememberNote(p)+a.note, ledger.KindVerdict, a.Via, factors, step)
 	e.remember(p, factors, step)
 	return nil
 }

@@ -36,6 +36,9 @@ type Classification struct {
 	// Writes and Runs are the absolute paths the call writes or edits, and
 	// the files it directly executes, as far as the classifier can tell.
 	Writes, Runs []string
+	// Program is the program no rule recognises, when that made the call
+	// the unknown action: the owner may classify it (teach.go).
+	Program string
 }
 
 // Host says where the agent that made a call runs, as the engine judges
@@ -88,6 +91,9 @@ type Options struct {
 	// Cards signs approvals on an enrolled YubiKey; nil means this engine
 	// has no YubiKey channel.
 	Cards CardSigner
+	// Overlay is the owner's taxonomy overlay, where "classify this
+	// program" writes; nil means programs cannot be classified here.
+	Overlay Overlay
 	// KillSwitchFile persists the kill switch across restarts; it exists
 	// while the switch is engaged.
 	KillSwitchFile string

@@ -11,5 +11,8 @@ func (c Classification) Redacted() Classification {
 	c.Title = redact.String(c.Title)
 	c.Target = redact.String(c.Target)
 	c.Matcher = redact.String(c.Matcher)
+	if redact.String(c.Program) != c.Program {
+		c.Program = "" // a program named like a secret is not offered for classifying
+	}
 	return c
 }

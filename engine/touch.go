@@ -128,7 +128,7 @@ func (e *Engine) decideTouch(ctx context.Context, p *pending, a Approval) error 
 		e.endAfterTouch(p.id, ReasonLedgerError, device.KindEngine, "")
 		return e.endTouch(ctx, p, signer, nil, factors, step, err)
 	}
-	v := e.verdictFor(p, verdict.Approve, approvedVia(device.KindYubiKey, len(factors) > 1)+rememberNote(p), factors, seq)
+	v := e.verdictFor(p, verdict.Approve, approvedVia(device.KindYubiKey, len(factors) > 1)+rememberNote(p)+a.note, factors, seq)
 	return e.endTouch(ctx, p, signer, v, factors, step, verdict.Sign(v, signer))
 }
 

@@ -31,6 +31,7 @@ type Layout struct {
 
 	ConfigFile   string // ConfigDir/config.yaml
 	TaxonomyFile string // ConfigDir/taxonomy.yaml, replaces the embedded default when present
+	OverlayFile  string // ConfigDir/taxonomy.overlay.yaml, the programs the owner classified (optional)
 
 	KeysDir       string // StateDir/keys; 0700, every key file 0600
 	DevicesFile   string // StateDir/devices.json, the device registry
@@ -120,6 +121,7 @@ func Resolve(home string, getenv Getenv) (Layout, error) {
 func (l *Layout) fill() error {
 	l.ConfigFile = filepath.Join(l.ConfigDir, "config.yaml")
 	l.TaxonomyFile = filepath.Join(l.ConfigDir, "taxonomy.yaml")
+	l.OverlayFile = filepath.Join(l.ConfigDir, "taxonomy.overlay.yaml")
 	l.KeysDir = filepath.Join(l.StateDir, "keys")
 	l.DevicesFile = filepath.Join(l.StateDir, "devices.json")
 	l.LedgerFile = filepath.Join(l.StateDir, "ledger.db")

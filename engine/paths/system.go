@@ -180,7 +180,7 @@ func (l Layout) EnsureSystemDirs() (hookGID int, err error) {
 			return -1, err
 		}
 	}
-	for _, f := range []string{l.ConfigFile, l.TaxonomyFile} {
+	for _, f := range []string{l.ConfigFile, l.TaxonomyFile, l.OverlayFile} {
 		if err := CheckRootFile(f); err != nil {
 			return -1, err
 		}

@@ -21,6 +21,9 @@ type verdict struct {
 	act     *action
 	matcher string
 	target  string
+	// program is the unrecognised program that made it the unknown
+	// action, when that is what decided.
+	program string
 }
 
 func newVerdict() verdict { return verdict{order: builtinOrder} }
@@ -54,7 +57,7 @@ func (v *verdict) unknown(t *Taxonomy, reason, target string) {
 }
 
 func (v *verdict) part(text string) Part {
-	return Part{Action: v.act.ID, Title: v.act.Title, Risk: v.risk, Target: v.target, Matcher: v.matcher, Text: sanitize(text, 300)}
+	return Part{Action: v.act.ID, Title: v.act.Title, Risk: v.risk, Target: v.target, Matcher: v.matcher, Text: sanitize(text, 300), Program: v.program}
 }
 
 // callCtx is the state of one classification.
@@ -211,7 +214,7 @@ func summarise(parts []Part, keepParts bool) Classification {
 		}
 	}
 	b := parts[best]
-	c := Classification{Action: b.Action, Title: b.Title, Risk: b.Risk, Target: b.Target, Matcher: b.Matcher}
+	c := Classification{Action: b.Action, Title: b.Title, Risk: b.Risk, Target: b.Target, Matcher: b.Matcher, Program: b.Program}
 	if keepParts {
 		c.Parts = parts
 	}
@@ -306,6 +309,9 @@ func (x *callCtx) command(cmd *shell.Command) Part {
 	}
 	if !recognised && cmd.Problem == "" {
 		v.unknown(x.t, "no rule recognises "+describeCmd(cmd), fallback)
+		if v.act == x.t.unknown && cmd.Kind == shell.KindProgram && plainProgram(cmd.Name) {
+			v.program = cmd.Name
+		}
 	}
 	x.commandPaths(view, roles, &v)
 	x.commandURLs(view, &v)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/ony-dev/ony-tui/engine/wire"
@@ -20,6 +21,8 @@ type Explanation struct {
 	Kind     wire.Kind  `json:"kind,omitempty"`
 	ToolName string     `json:"tool_name,omitempty"`
 	Parts    []PartJSON `json:"parts,omitempty"`
+	// Overlay is "file:line" of the owner's overlay rule that decided.
+	Overlay string `json:"overlay,omitempty"`
 }
 
 // PartJSON is one simple command of a shell command in an Explanation.
@@ -42,7 +45,7 @@ func Explain(w io.Writer, c Classification, call *wire.ToolCall, asJSON bool) er
 	}
 	c = c.Redacted()
 	if asJSON {
-		e := Explanation{Action: c.Action, Title: c.Title, Risk: c.Risk, Target: c.Target, Matcher: c.Matcher}
+		e := Explanation{Action: c.Action, Title: c.Title, Risk: c.Risk, Target: c.Target, Matcher: c.Matcher, Overlay: overlayAt(c)}
 		if call != nil {
 			e.Kind, e.ToolName = call.Kind, call.ToolName
 		}
@@ -66,6 +69,9 @@ func Explain(w io.Writer, c Classification, call *wire.ToolCall, asJSON bool) er
 	}
 	fmt.Fprintf(tw, "target\t%s\n", target)
 	fmt.Fprintf(tw, "matcher\t%s\n", c.Matcher)
+	if at := overlayAt(c); at != "" {
+		fmt.Fprintf(tw, "overlay\tdecided by the owner's overlay rule at %s\n", at)
+	}
 	if call != nil && call.Kind != "" {
 		fmt.Fprintf(tw, "kind\t%s\n", call.Kind)
 	}
@@ -86,4 +92,13 @@ func Explain(w io.Writer, c Classification, call *wire.ToolCall, asJSON bool) er
 		return fmt.Errorf("writing explanation: %w", err)
 	}
 	return nil
+}
+
+// overlayAt is "file:line" of the overlay rule that decided c, or "".
+func overlayAt(c Classification) string {
+	if !strings.HasPrefix(c.Action, OverlayPrefix) {
+		return ""
+	}
+	at, _, _ := strings.Cut(c.Matcher, " ")
+	return at
 }

@@ -216,3 +216,21 @@ func (c *wireCall) call() *wire.ToolCall {
 	return &wire.ToolCall{Harness: "claude", Event: "PreToolUse", ToolName: c.tool, Kind: wire.KindFileWrite,
 		Paths: []string{c.path}, CWD: testProject, ProjectDir: testProject}
 }
+
+func TestUnknownProgramIsNamed(t *testing.T) {
+	tx := defaultTaxonomy(t)
+	for cmd, want := range map[string]string{
+		"webctl build":               "webctl",
+		"ls && webctl build":         "webctl",
+		"webctl build && rm -rf ~":   "", // the delete decides
+		"./webctl build":             "", // a script, not a program
+		"git status":                 "",
+		"echo $(date) | $CMD build":  "",
+		"sudo webctl build":          "webctl", // sudo is unwrapped
+		"webctl x > ~/.config/ony/k": "",
+	} {
+		if c := tx.Classify(shellCall(cmd)); c.Program != want {
+			t.Errorf("%q: program %q (%s), want %q", cmd, c.Program, c.Action, want)
+		}
+	}
+}

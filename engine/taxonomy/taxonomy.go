@@ -65,6 +65,9 @@ type Classification struct {
 	// Parts lists the result for each simple command of a shell command, in
 	// order; the classification is the riskiest of them.
 	Parts []Part
+	// Program is set when the unknown action decided because no rule
+	// recognises this program: the owner may classify it in the overlay.
+	Program string
 	// Writes lists the absolute paths the call writes or edits, as far as
 	// Ony can tell (a file tool's path, a redirection, cp's destination);
 	// Runs the files it directly executes (./x.sh, python3 x.py). Both are
@@ -80,6 +83,7 @@ type Part struct {
 	Target  string
 	Matcher string
 	Text    string // the command's source text
+	Program string // as Classification.Program
 }
 
 // Taxonomy is a loaded taxonomy. It is immutable and safe for concurrent

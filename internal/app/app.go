@@ -140,7 +140,7 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 	}
 	a.Codes = totp.New(a.Devices, CodeStore{L: a.Ledger}, a.Journal, o.Now)
 	a.Engine, err = engine.New(engine.Options{Classifier: a.Taxonomy, Journal: a.Journal, Devices: a.Devices,
-		Config: a.Config, Codes: a.Codes, Cards: newCardChannel(), KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System, HostID: host.ID()})
+		Config: a.Config, Codes: a.Codes, Cards: newCardChannel(), Overlay: a.Taxonomy, KillSwitchFile: l.KillSwitch, Now: o.Now, RequireFactor: l.System, HostID: host.ID()})
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +155,12 @@ func Start(ctx context.Context, o Options) (_ *App, err error) {
 		{Kind: ledger.KindTaxonomyLoaded, Detail: fmt.Sprintf("sha256:%s from %s", a.Taxonomy.SHA256(), a.Taxonomy.Source)},
 	} {
 		if _, err := a.Journal.Append(ctx, r); err != nil {
+			return nil, fmt.Errorf("recording start: %w", err)
+		}
+	}
+	if o := a.Taxonomy.Overlay(); o != nil {
+		if _, err := a.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindTaxonomyLoaded,
+			Detail: fmt.Sprintf("overlay sha256:%s from %s (rules: %d)", o.SHA256(), o.Name(), len(o.Rules()))}); err != nil {
 			return nil, fmt.Errorf("recording start: %w", err)
 		}
 	}
@@ -296,22 +302,24 @@ func OpenLedger(ctx context.Context, l paths.Layout) (*ledger.Ledger, error) {
 	return led, nil
 }
 
-// Taxonomy is the loaded taxonomy with where it came from. It implements
-// engine.Classifier.
+// Taxonomy is the loaded taxonomy with where it came from, and the owner's
+// overlay over it (overlay.go). It implements engine.Classifier and
+// engine.Overlay.
 type Taxonomy struct {
-	*taxonomy.Taxonomy
-	Source string // the user file's path, or "embedded default"
+	*taxonomy.Taxonomy        // the taxonomy without the overlay
+	Source             string // the user file's path, or "embedded default"
+	ov                 overlayState
 }
 
-// Classify implements engine.Classifier.
+// Classify implements engine.Classifier, with the overlay.
 func (t *Taxonomy) Classify(c *wire.ToolCall, from engine.Host) engine.Classification {
 	origin := taxonomy.Local
 	if from != engine.HostLocal {
 		origin = taxonomy.Remote
 	}
-	r := t.Taxonomy.ClassifyFrom(c, origin)
+	r := t.Current().ClassifyFrom(c, origin)
 	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk, Target: r.Target, Matcher: r.Matcher,
-		Writes: r.Writes, Runs: r.Runs}
+		Writes: r.Writes, Runs: r.Runs, Program: r.Program}
 }
 
 // LoadTaxonomy loads the user's taxonomy.yaml from the config directory if
@@ -355,5 +363,9 @@ func loadTaxonomy(l paths.Layout, embedded []byte, home string) (*Taxonomy, erro
 	if err != nil {
 		return nil, fmt.Errorf("taxonomy: %w", err)
 	}
-	return &Taxonomy{Taxonomy: t, Source: src}, nil
+	tax := &Taxonomy{Taxonomy: t, Source: src}
+	if err := tax.loadOverlay(l); err != nil {
+		return nil, err
+	}
+	return tax, nil
 }

@@ -258,6 +258,9 @@ func (d *doctor) taxonomy() {
 		return
 	}
 	d.add("ok", "taxonomy", fmt.Sprintf("%s, %d actions, sha256 %s", t.Source, len(t.Actions()), t.SHA256()[:16]), "")
+	if o := t.Overlay(); o != nil {
+		d.add("ok", "overlay", fmt.Sprintf("%s, %d programs classified, sha256 %s", o.Name(), len(o.Rules()), o.SHA256()[:16]), "")
+	}
 }
 
 func (d *doctor) devices() {

@@ -115,7 +115,7 @@ type explained struct {
 }
 
 func explain(w io.Writer, tax *app.Taxonomy, cfg config.Config, hardened bool, call *wire.ToolCall, asJSON bool) error {
-	c := tax.Taxonomy.Classify(call)
+	c := tax.Current().Classify(call) // with the owner's overlay, as the engine classifies
 	need := cfg.For(c.Action, c.Risk)
 	var buf bytes.Buffer
 	if err := taxonomy.Explain(&buf, c, call, asJSON); err != nil {
