@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ony-dev/ony-tui/engine"
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // Engine is the authority the console drives: the engine in this process
@@ -33,6 +34,13 @@ type Engine interface {
 	StandingAnswers(ctx context.Context) ([]engine.StandingAnswer, error)
 	// Forget removes one standing answer.
 	Forget(ctx context.Context, id string) (engine.StandingAnswer, error)
+	// ClassifyProgram approves one waiting request whose program no rule
+	// recognises and classifies the program in the owner's overlay.
+	ClassifyProgram(ctx context.Context, id string, r risk.Level, title string, a engine.Approval) (engine.OverlayRule, error)
+	// OverlayRules lists the overlay's rules.
+	OverlayRules(ctx context.Context) ([]engine.OverlayRule, error)
+	// ForgetRule removes one overlay rule.
+	ForgetRule(ctx context.Context, id string) (engine.OverlayRule, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -65,9 +65,18 @@ func startRig(t testing.TB, r *rig) *rig { return startRigWith(t, r, byCommand{}
 
 // startRigWith is startRig with another classifier.
 func startRigWith(t testing.TB, r *rig, cls engine.Classifier) *rig {
+	return startRigOpts(t, r, cls, nil)
+}
+
+// startRigOpts is startRigWith with more engine options.
+func startRigOpts(t testing.TB, r *rig, cls engine.Classifier, mod func(*engine.Options)) *rig {
 	t.Helper()
 	reg, dir := enginetest.Registry(t)
-	eng, err := engine.New(engine.Options{Classifier: cls, Journal: &enginetest.Journal{}, Devices: reg, Config: config.Defaults()})
+	opts := engine.Options{Classifier: cls, Journal: &enginetest.Journal{}, Devices: reg, Config: config.Defaults()}
+	if mod != nil {
+		mod(&opts)
+	}
+	eng, err := engine.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

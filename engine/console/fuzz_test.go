@@ -69,6 +69,12 @@ func decodeAny(body []byte) (any, error) {
 		if err == nil && m.Answer != nil {
 			_, _ = toAnswer(m.Answer) // unknown scopes and risks are refused, never a panic
 		}
+		if err == nil && m.Rule != nil {
+			_, _ = toRule(m.Rule)
+		}
+		if err == nil && m.Rules != nil {
+			_, _ = answersOf(m)
+		}
 		return &m, err
 	case TypeRemember:
 		var m Remember
@@ -78,6 +84,9 @@ func decodeAny(body []byte) (any, error) {
 		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
 	case TypeForget:
 		var m Forget
+		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
+	case TypeClassify:
+		var m Classify
 		return &m, decodeAs(typ, b, &m, &m.V, &m.Type)
 	case TypeStats:
 		var m Stats
@@ -100,6 +109,9 @@ func FuzzMessages(f *testing.F) {
 		`{"v":1,"type":"stats","id":11}`,
 		`{"v":1,"type":"remember","id":12,"request_id":"req_0123456789ab","scope":"target","code":"123456","via":"console"}`,
 		`{"v":1,"type":"answers","id":13}`,
+		`{"v":1,"type":"classify","id":15,"request_id":"req_0123456789ab","risk":"medium","title":"Run webctl","code":"123456","via":"console"}`,
+		`{"v":1,"type":"result","id":15,"rule":{"id":"owner.webctl","title":"Run webctl","risk":"medium","programs":["webctl"],"file":"/home/me/.config/ony/taxonomy.overlay.yaml","line":9,"comment":"2026-12-07 10:00: classified"}}`,
+		`{"v":1,"type":"result","id":13,"answers":[],"rules":[{"id":"owner.x","title":"x","risk":"critical","programs":null,"file":"","line":-1,"comment":""}]}`,
 		`{"v":1,"type":"forget","id":14,"answer_id":"a-1b2c3d"}`,
 		`{"v":1,"type":"result","id":12,"answer":{"id":"a-1b2c3d","scope":"call","harness":"claude","session":"s-12","tool":"Bash","input_digest":"ab","action":"git.push.force","target":"origin/main","risk":"high","at":"2026-12-06T10:00:00Z","by":"pts/3","request_id":"req_1","factors":["keypad"],"uses":2}}`,
 		`{"v":1,"type":"result","id":13,"answers":[{"id":"a-1","scope":"everything","harness":"","session":"","action":"","target":"","risk":"none","at":"2026-12-06T10:00:00Z","by":"","request_id":"","factors":null,"uses":-1}]}`,

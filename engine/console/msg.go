@@ -50,7 +50,8 @@ const (
 	TypeStats    = "stats"    // console → engine: the figures of what Ony decided
 	TypeRemember = "remember" // console → engine: approve and keep a standing answer
 	TypeAnswers  = "answers"  // console → engine: the standing answers held
-	TypeForget   = "forget"   // console → engine: forget a standing answer
+	TypeForget   = "forget"   // console → engine: forget a standing answer or an overlay rule
+	TypeClassify = "classify" // console → engine: approve and classify an unknown program
 	TypeResult   = "result"   // engine → console: the outcome of a command
 	TypeError    = "error"    // engine → console: refused; the connection closes
 )
@@ -144,6 +145,9 @@ type Classification struct {
 	Risk    string `json:"risk"` // low, medium, high, critical
 	Target  string `json:"target"`
 	Matcher string `json:"matcher"`
+	// Program is the program no rule recognises, when that made the call
+	// unknown: a console offers to classify it.
+	Program string `json:"program,omitempty"`
 }
 
 // Problem is an error the engine shows every console.
@@ -259,6 +263,10 @@ type Result struct {
 	Answer *Answer `json:"answer,omitempty"`
 	// Answers are the standing answers an answers command asked for.
 	Answers *[]Answer `json:"answers,omitempty"`
+	// Rules are the overlay's rules an answers command asked for.
+	Rules *[]Rule `json:"rules,omitempty"`
+	// Rule is the overlay rule a classify added or a forget removed.
+	Rule *Rule `json:"rule,omitempty"`
 }
 
 // Error is why a command failed: a code a console acts on, and the message
@@ -341,7 +349,7 @@ func shown(cmd string) string {
 }
 
 func fromClass(c engine.Classification) Classification {
-	return Classification{Action: c.Action, Title: c.Title, Risk: c.Risk.OrCritical().String(), Target: c.Target, Matcher: c.Matcher}
+	return Classification{Action: c.Action, Title: c.Title, Risk: c.Risk.OrCritical().String(), Target: c.Target, Matcher: c.Matcher, Program: c.Program}
 }
 
 // ToSnapshot converts a state received from the engine. A risk or a need
@@ -390,5 +398,5 @@ func toClass(c Classification) engine.Classification {
 	if err != nil {
 		r = risk.Critical
 	}
-	return engine.Classification{Action: c.Action, Title: c.Title, Risk: r, Target: c.Target, Matcher: c.Matcher}
+	return engine.Classification{Action: c.Action, Title: c.Title, Risk: r, Target: c.Target, Matcher: c.Matcher, Program: c.Program}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine"
@@ -35,7 +36,50 @@ type Answers struct {
 	ID   uint64 `json:"id"`
 }
 
-// Forget removes one standing answer; the result carries it.
+// Classify approves a waiting request whose program no rule recognises,
+// with the code, and classifies the program in the overlay; the result
+// carries the rule.
+type Classify struct {
+	V         int    `json:"v"`
+	Type      string `json:"type"`
+	ID        uint64 `json:"id"`
+	RequestID string `json:"request_id"`
+	Risk      string `json:"risk"` // low, medium or high
+	Title     string `json:"title"`
+	Code      string `json:"code,omitempty"`
+	Via       string `json:"via"`
+	PIN       string `json:"pin,omitempty"`
+}
+
+// Rule is an overlay rule on the wire.
+type Rule struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Risk     string   `json:"risk"`
+	Programs []string `json:"programs"`
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+	Comment  string   `json:"comment"`
+}
+
+func fromRule(r engine.OverlayRule) Rule {
+	p := r.Programs
+	if p == nil {
+		p = []string{}
+	}
+	return Rule{ID: r.ID, Title: r.Title, Risk: r.Risk.OrCritical().String(), Programs: p, File: r.File, Line: r.Line, Comment: r.Comment}
+}
+
+func toRule(r *Rule) (engine.OverlayRule, error) {
+	lv, err := risk.Parse(r.Risk)
+	if err != nil || lv > risk.High || r.ID == "" || r.Line < 0 {
+		return engine.OverlayRule{}, fmt.Errorf("the engine sent an overlay rule %q this console cannot take", r.ID)
+	}
+	return engine.OverlayRule{ID: r.ID, Title: r.Title, Risk: lv, Programs: r.Programs, File: r.File, Line: r.Line, Comment: r.Comment}, nil
+}
+
+// Forget removes one standing answer (an id a-…) or overlay rule (an id
+// owner.…); the result carries it.
 type Forget struct {
 	V        int    `json:"v"`
 	Type     string `json:"type"`
@@ -129,11 +173,27 @@ func (ss *session) standingCommand(typ string, body []byte) (handled, ok bool) {
 		for _, a := range as {
 			out = append(out, fromAnswer(a))
 		}
-		return true, ss.resultWith(Result{V: Version, Type: TypeResult, ID: q.ID, Answers: &out})
+		rs, err := eng.OverlayRules(ss.ctx)
+		if err != nil {
+			return true, ss.result(q.ID, err, nil)
+		}
+		rules := make([]Rule, 0, len(rs))
+		for _, r := range rs {
+			rules = append(rules, fromRule(r))
+		}
+		return true, ss.resultWith(Result{V: Version, Type: TypeResult, ID: q.ID, Answers: &out, Rules: &rules})
 	case TypeForget:
 		var q Forget
 		if err := decodeAs(TypeForget, body, &q, &q.V, &q.Type); err != nil {
 			return true, ss.refuse(err)
+		}
+		if strings.HasPrefix(q.AnswerID, taxonomyPrefix) {
+			r, err := eng.ForgetRule(ss.ctx, q.AnswerID)
+			if err != nil {
+				return true, ss.result(q.ID, err, nil)
+			}
+			w := fromRule(r)
+			return true, ss.resultWith(Result{V: Version, Type: TypeResult, ID: q.ID, Rule: &w})
 		}
 		a, err := eng.Forget(ss.ctx, q.AnswerID)
 		if err != nil {
@@ -141,6 +201,25 @@ func (ss *session) standingCommand(typ string, body []byte) (handled, ok bool) {
 		}
 		w := fromAnswer(a)
 		return true, ss.resultWith(Result{V: Version, Type: TypeResult, ID: q.ID, Answer: &w})
+	case TypeClassify:
+		var q Classify
+		if err := decodeAs(TypeClassify, body, &q, &q.V, &q.Type); err != nil {
+			return true, ss.refuse(err)
+		}
+		via := device.Kind(q.Via)
+		if via != device.KindConsole && via != device.KindYubiKey {
+			return true, ss.result(q.ID, fmt.Errorf("a console classifies with the keypad or a YubiKey, not %q", q.Via), nil)
+		}
+		lv, err := risk.Parse(q.Risk)
+		if err != nil {
+			return true, ss.result(q.ID, err, nil)
+		}
+		r, err := eng.ClassifyProgram(ss.ctx, q.RequestID, lv, q.Title, engine.Approval{Approve: true, Via: via, Code: q.Code, PIN: q.PIN, By: ss.label})
+		if err != nil {
+			return true, ss.result(q.ID, err, nil)
+		}
+		w := fromRule(r)
+		return true, ss.resultWith(Result{V: Version, Type: TypeResult, ID: q.ID, Rule: &w})
 	}
 	return false, false
 }
@@ -171,13 +250,82 @@ func (c *Client) Remember(ctx context.Context, id string, scope engine.Scope, a 
 
 // StandingAnswers lists the standing answers the engine holds.
 func (c *Client) StandingAnswers(ctx context.Context) ([]engine.StandingAnswer, error) {
+	as, _, err := c.Remembered(ctx)
+	return as, err
+}
+
+// OverlayRules lists the overlay's rules the engine classifies with.
+func (c *Client) OverlayRules(ctx context.Context) ([]engine.OverlayRule, error) {
+	_, rs, err := c.Remembered(ctx)
+	return rs, err
+}
+
+// Remembered lists the standing answers and the overlay's rules.
+func (c *Client) Remembered(ctx context.Context) ([]engine.StandingAnswer, []engine.OverlayRule, error) {
 	r, err := c.call(ctx, func(n uint64) any { return Answers{V: Version, Type: TypeAnswers, ID: n} }, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := resultErr(r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if r.Rules == nil || len(*r.Rules) > MaxRules {
+		return nil, nil, errors.New("the engine sent no list of overlay rules, or too long a one")
+	}
+	rules := make([]engine.OverlayRule, 0, len(*r.Rules))
+	for i := range *r.Rules {
+		x, err := toRule(&(*r.Rules)[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		rules = append(rules, x)
+	}
+	as, err := answersOf(r)
+	return as, rules, err
+}
+
+// MaxRules is the most overlay rules a result may carry.
+const MaxRules = 10000
+
+// taxonomyPrefix starts the id of an overlay rule (taxonomy.OverlayPrefix).
+const taxonomyPrefix = "owner."
+
+// ClassifyProgram approves a waiting request and classifies its unknown
+// program in the engine's overlay.
+func (c *Client) ClassifyProgram(ctx context.Context, id string, lv risk.Level, title string, a engine.Approval) (engine.OverlayRule, error) {
+	via := a.Via
+	if via == "" {
+		via = device.KindConsole
+	}
+	r, err := c.call(ctx, func(n uint64) any {
+		return Classify{V: Version, Type: TypeClassify, ID: n, RequestID: id, Risk: lv.String(), Title: title, Code: a.Code, Via: string(via), PIN: a.PIN}
+	}, nil)
+	if err != nil {
+		return engine.OverlayRule{}, err
+	}
+	return oneRule(r)
+}
+
+// ForgetRule removes an overlay rule at the engine.
+func (c *Client) ForgetRule(ctx context.Context, id string) (engine.OverlayRule, error) {
+	r, err := c.call(ctx, func(n uint64) any { return Forget{V: Version, Type: TypeForget, ID: n, AnswerID: id} }, nil)
+	if err != nil {
+		return engine.OverlayRule{}, err
+	}
+	return oneRule(r)
+}
+
+func oneRule(r Result) (engine.OverlayRule, error) {
+	if err := resultErr(r); err != nil {
+		return engine.OverlayRule{}, err
+	}
+	if r.Rule == nil {
+		return engine.OverlayRule{}, errors.New("the engine sent no rule")
+	}
+	return toRule(r.Rule)
+}
+
+func answersOf(r Result) ([]engine.StandingAnswer, error) {
 	if r.Answers == nil || len(*r.Answers) > MaxAnswers {
 		return nil, errors.New("the engine sent no list of answers, or too long a one")
 	}

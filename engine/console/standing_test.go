@@ -73,3 +73,80 @@ func TestAttachedConsoleCannotRememberProtected(t *testing.T) {
 		t.Fatal("the refused request left the queue")
 	}
 }
+
+// fakeOverlay records what the engine asks of the overlay.
+type fakeOverlay struct{ rules []engine.OverlayRule }
+
+func (o *fakeOverlay) AddProgram(_ context.Context, p string, r risk.Level, title, comment string) (engine.OverlayChange, error) {
+	rule := engine.OverlayRule{ID: "owner." + p, Title: title, Risk: r, Programs: []string{p}, File: "/o.yaml", Line: 9, Comment: comment}
+	o.rules = append(o.rules, rule)
+	return engine.OverlayChange{Rule: rule, SHA256: strings.Repeat("ab", 32)}, nil
+}
+
+func (o *fakeOverlay) Rules(context.Context) ([]engine.OverlayRule, error) { return o.rules, nil }
+
+func (o *fakeOverlay) Remove(_ context.Context, id string) (engine.OverlayChange, error) {
+	for i, r := range o.rules {
+		if r.ID == id {
+			o.rules = append(o.rules[:i], o.rules[i+1:]...)
+			return engine.OverlayChange{Rule: r, SHA256: strings.Repeat("cd", 32)}, nil
+		}
+	}
+	return engine.OverlayChange{}, errors.New("no such rule")
+}
+
+// unknownProgram classifies "webctl ..." as an unknown program.
+type unknownProgram struct{ byCommand }
+
+func (u unknownProgram) Classify(c *wire.ToolCall, h engine.Host) engine.Classification {
+	if strings.HasPrefix(c.Command, "webctl") {
+		return engine.Classification{Action: "unknown", Title: "Unrecognised action", Risk: risk.Critical, Target: "webctl", Program: "webctl"}
+	}
+	return u.byCommand.Classify(c, h)
+}
+
+func TestAttachedConsoleClassifiesAProgram(t *testing.T) {
+	o := &fakeOverlay{}
+	r := startRigOpts(t, &rig{}, unknownProgram{}, func(opts *engine.Options) {
+		opts.Overlay = o
+		opts.Codes = acceptCode{}
+	})
+	a := r.attach(t, "pts/3")
+	ctx := context.Background()
+	tk, _ := r.submit(t, "webctl build")
+	eventually(t, "the console sees the request", func() bool { return len(a.Snapshot().Pending) == 1 })
+	if p := a.Snapshot().Pending[0]; p.Class.Program != "webctl" {
+		t.Fatalf("the console does not see the program: %+v", p.Class)
+	}
+	if _, err := a.ClassifyProgram(ctx, tk.RequestID, risk.Low, "Run webctl", engine.Approval{Approve: true}); !errors.Is(err, engine.ErrCodeRequired) {
+		t.Fatalf("without the code: %v", err)
+	}
+	rule, err := a.ClassifyProgram(ctx, tk.RequestID, risk.Low, "Run webctl", engine.Approval{Approve: true, Code: "123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rule.ID != "owner.webctl" || rule.Line != 9 || !strings.Contains(rule.Comment, "classified at the console pts/3") {
+		t.Fatalf("rule %+v", rule)
+	}
+	as, rs, err := a.Remembered(ctx)
+	if err != nil || len(as) != 0 || len(rs) != 1 {
+		t.Fatalf("remembered: %v %v %v", as, rs, err)
+	}
+	if _, err := a.ForgetRule(ctx, "owner.webctl"); err != nil {
+		t.Fatal(err)
+	}
+	if _, rs, _ := a.Remembered(ctx); len(rs) != 0 {
+		t.Fatalf("after forget: %v", rs)
+	}
+}
+
+// acceptCode accepts 123456 for any request.
+type acceptCode struct{}
+
+func (acceptCode) Enrolled() bool { return true }
+func (acceptCode) Check(_ context.Context, _, code string) (uint64, error) {
+	if code != "123456" {
+		return 0, errors.New("code does not match")
+	}
+	return 1, nil
+}
