@@ -9,6 +9,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/device"
+	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
 // Every tea.Cmd the console issues is built here. All I/O (engine
@@ -117,6 +118,17 @@ func rememberCmd(ctx context.Context, s *snapshotter, r engine.Request, scope en
 		defer cancel()
 		ans, err := s.eng.Remember(ctx, r.ID, scope, engine.Approval{Approve: true, Via: device.KindConsole, Code: code, By: by})
 		return rememberedMsg{id: r.ID, title: requestTitle(r), answer: ans, err: err, snap: s.take(false)}
+	}
+}
+
+// classifyCmd approves one request at the console keypad and classifies
+// its program in the overlay.
+func classifyCmd(ctx context.Context, s *snapshotter, r engine.Request, lv risk.Level, title, code, by string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, engineTimeout)
+		defer cancel()
+		rule, err := s.eng.ClassifyProgram(ctx, r.ID, lv, title, engine.Approval{Approve: true, Via: device.KindConsole, Code: code, By: by})
+		return rememberedMsg{id: r.ID, title: requestTitle(r), rule: rule, err: err, snap: s.take(false)}
 	}
 }
 

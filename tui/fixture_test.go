@@ -186,6 +186,7 @@ type fixtureOpts struct {
 	// empty enrols none.
 	yubikey      string
 	requireTouch risk.Level // approvals.require_touch
+	overlay      engine.Overlay
 	// note is the header note (the demo's code); stats the stats source
 	// (nil: a sample day of figures; noStats: none).
 	note    func() string
@@ -215,7 +216,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		f.card = newFakeCard(t, reg, o.yubikey)
 		cards = f.card
 	}
-	eng, err := engine.New(engine.Options{Classifier: f.cls, Journal: j, Devices: reg, Config: cfg, Codes: codes, Cards: cards, Now: f.clk.Now,
+	eng, err := engine.New(engine.Options{Classifier: f.cls, Journal: j, Devices: reg, Config: cfg, Codes: codes, Cards: cards, Now: f.clk.Now, Overlay: o.overlay,
 		RequireFactor: o.requireFactor})
 	if err != nil {
 		t.Fatal(err)

@@ -73,6 +73,15 @@ func TestGolden(t *testing.T) {
 			f.key("enter")
 			f.typeText("12")
 		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "remember-classify", opts: fixtureOpts{overlay: &testOverlay{}}, setup: func(f *fixture) {
+			f.submit(unknownSpec())
+			f.refresh()
+			f.loadChain()
+			f.key("R")
+			f.key("2")
+			f.key("tab") // high
+			f.typeText(" builds")
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
 		{name: "help", setup: func(f *fixture) {
 			f.busy()
 			f.key("?")

@@ -46,6 +46,7 @@ type rememberedMsg struct {
 	id     string
 	title  string
 	answer engine.StandingAnswer
+	rule   engine.OverlayRule // set by a classify
 	err    error
 	snap   snapshotMsg
 }

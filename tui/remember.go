@@ -2,6 +2,8 @@ package tui
 
 import (
 	"errors"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -17,19 +19,27 @@ import (
 // asks for the 6-digit code in the dialog; the engine checks it, and
 // refuses what can never be remembered whatever the console sends.
 
-// rememberChoice is one line of the dialog.
+// rememberChoice is one line of the dialog: a standing answer's scope, or
+// classify (scope 0).
 type rememberChoice struct {
 	scope engine.Scope
 	label string
 }
+
+// classifying reports whether the choice classifies the program.
+func (c rememberChoice) classifying() bool { return c.scope == 0 }
 
 // rememberPhase is where the dialog is.
 type rememberPhase int
 
 const (
 	rememberChoosing rememberPhase = iota
+	rememberClassify               // classify: the risk and the title
 	rememberCode                   // the choice needs the 6-digit code
 )
+
+// classifyRisks are the risks a program can be classified at.
+var classifyRisks = []risk.Level{risk.Low, risk.Medium, risk.High}
 
 // rememberDialog is the remember dialog's state.
 type rememberDialog struct {
@@ -39,19 +49,28 @@ type rememberDialog struct {
 	sel     int
 	phase   rememberPhase
 	input   lineInput // the code, masked
+	title   lineInput // classify: the rule's title
+	risk    int       // classify: index in classifyRisks
 	err     string
 	busy    bool
 }
 
 func newRememberDialog(st *Styles) rememberDialog {
-	return rememberDialog{input: lineInput{Prompt: "code: ", Mask: '•', CharLimit: codeDigits, Styles: st.Input}}
+	return rememberDialog{input: lineInput{Prompt: "code: ", Mask: '•', CharLimit: codeDigits, Styles: st.Input},
+		title: lineInput{Prompt: "title: ", CharLimit: 120, Styles: st.Input}}
 }
+
+// choice is the selected choice.
+func (d *rememberDialog) choice() rememberChoice { return d.choices[d.sel] }
 
 // rememberChoices are the choices that fit r.
 func rememberChoices(r engine.Request) []rememberChoice {
 	cs := []rememberChoice{{engine.ScopeCall, "this exact call, for this agent session"}}
-	if r.Class.Target != "" {
+	if r.Class.Target != "" && r.Class.Program == "" {
 		cs = append(cs, rememberChoice{engine.ScopeTarget, r.Class.Action + " on " + r.Class.Target + ", for this session"})
+	}
+	if r.Class.Program != "" {
+		cs = append(cs, rememberChoice{0, "classify the program " + r.Class.Program + ", from now on"})
 	}
 	return cs
 }
@@ -62,15 +81,19 @@ func rememberNeedsCode(r engine.Request) bool {
 }
 
 func (d *rememberDialog) openFor(r engine.Request) {
-	*d = rememberDialog{open: true, req: r, choices: rememberChoices(r), input: d.input}
+	*d = rememberDialog{open: true, req: r, choices: rememberChoices(r), input: d.input, title: d.title, risk: 1}
 	d.input.Reset()
 	d.input.Blur()
+	d.title.Reset()
+	d.title.Blur()
 }
 
 func (d *rememberDialog) close() {
 	d.input.Reset()
 	d.input.Blur()
-	*d = rememberDialog{input: d.input}
+	d.title.Reset()
+	d.title.Blur()
+	*d = rememberDialog{input: d.input, title: d.title}
 }
 
 // remember opens the dialog on the selected request, or says why not.
@@ -121,6 +144,29 @@ func (m *Model) keyRemember(k tea.KeyPressMsg) tea.Cmd {
 	case d.busy:
 		return nil
 	}
+	if d.phase == rememberClassify {
+		switch {
+		case k.String() == "tab":
+			d.risk = (d.risk + 1) % len(classifyRisks)
+			return nil
+		case k.String() == "shift+tab":
+			d.risk = (d.risk + len(classifyRisks) - 1) % len(classifyRisks)
+			return nil
+		case key.Matches(k, m.keys.Submit):
+			if strings.TrimSpace(d.title.Value()) == "" {
+				d.err = "a title is needed: what does this program do?"
+				return nil
+			}
+			d.title.Blur()
+			d.phase, d.err = rememberCode, ""
+			d.input.Reset()
+			return d.input.Focus()
+		}
+		d.err = ""
+		var cmd tea.Cmd
+		d.title, cmd = d.title.Update(k)
+		return cmd
+	}
 	if d.phase == rememberCode {
 		if key.Matches(k, m.keys.Submit) {
 			v := d.input.Value()
@@ -157,6 +203,11 @@ func (m *Model) keyRemember(k tea.KeyPressMsg) tea.Cmd {
 // needs one, and otherwise sends it.
 func (m *Model) chooseRemember() tea.Cmd {
 	d := &m.rememberDlg
+	if d.choice().classifying() {
+		d.phase, d.err = rememberClassify, ""
+		d.title.SetValue("Run " + d.req.Class.Program)
+		return d.title.Focus()
+	}
 	if rememberNeedsCode(d.req) {
 		d.phase, d.err = rememberCode, ""
 		d.input.Reset()
@@ -170,7 +221,10 @@ func (m *Model) sendRemember(code string) tea.Cmd {
 	d.busy, d.err = true, ""
 	m.inflight = d.req.ID
 	m.noteOwn(d.req.ID)
-	return rememberCmd(m.ctx, m.snapper, d.req, d.choices[d.sel].scope, code, m.deps.Label)
+	if d.choice().classifying() {
+		return classifyCmd(m.ctx, m.snapper, d.req, classifyRisks[d.risk], strings.TrimSpace(d.title.Value()), code, m.deps.Label)
+	}
+	return rememberCmd(m.ctx, m.snapper, d.req, d.choice().scope, code, m.deps.Label)
 }
 
 // onRemembered shows the outcome of a remember.
@@ -185,6 +239,10 @@ func (m *Model) onRemembered(msg rememberedMsg) tea.Cmd {
 	if msg.err == nil {
 		if mine {
 			d.close()
+		}
+		if msg.rule.ID != "" {
+			m.setStatus(statusSuccess, "approved ✓; "+strings.Join(msg.rule.Programs, ", ")+" is now "+msg.rule.Risk.String()+" ("+msg.rule.ID+", "+filepath.Base(msg.rule.File)+":"+strconv.Itoa(msg.rule.Line)+")")
+			return cmd
 		}
 		m.setStatus(statusSuccess, "approved ✓ and remembered as "+msg.answer.ID+": "+msg.answer.Describe())
 		return cmd
@@ -222,7 +280,20 @@ func (d *rememberDialog) view(st *Styles, w int) string {
 		}
 		lines = append(lines, mark+line)
 	}
-	lines = append(lines, "")
+	if d.phase == rememberChoosing || !d.choice().classifying() {
+		lines = append(lines, "")
+	}
+	if d.phase == rememberClassify || d.phase == rememberCode && d.choice().classifying() {
+		var rs []string
+		for i, r := range classifyRisks {
+			if i == d.risk {
+				rs = append(rs, st.Bold.Render("["+r.String()+"]"))
+			} else {
+				rs = append(rs, st.Dim.Render(r.String()))
+			}
+		}
+		lines = append(lines, "risk: "+strings.Join(rs, " "), d.title.View())
+	}
 	if d.phase == rememberCode {
 		lines = append(lines, d.input.View())
 	}
@@ -233,6 +304,10 @@ func (d *rememberDialog) view(st *Styles, w int) string {
 		for _, l := range wrapText(d.err, inner) {
 			lines = append(lines, st.Status.Error.Render(l))
 		}
+	case d.phase == rememberClassify:
+		lines = append(lines, st.Dim.Render(clip("a rule in your taxonomy overlay, for every session", inner)))
+	case d.phase == rememberCode && d.choice().classifying():
+		lines = append(lines, st.Dim.Render(clip("lowers it from critical: type the 6-digit code", inner)))
 	case d.phase == rememberCode:
 		lines = append(lines, st.Dim.Render(clip("critical: type the 6-digit code", inner)))
 	default:
@@ -241,7 +316,10 @@ func (d *rememberDialog) view(st *Styles, w int) string {
 		}
 	}
 	foot := "↑↓/1-" + string(rune('0'+len(d.choices))) + " choose · enter remember · esc back out"
-	if d.phase == rememberCode {
+	switch d.phase {
+	case rememberClassify:
+		foot = "tab risk · enter next · esc back out"
+	case rememberCode:
 		foot = "enter submit · esc back out"
 	}
 	lines = append(lines, "", st.Dim.Render(clip(foot, inner)))

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ony-dev/ony-tui/engine"
@@ -147,5 +150,76 @@ func TestRememberDialogClosesWhenTheRequestGoes(t *testing.T) {
 	f.refresh()
 	if f.m.rememberDlg.open || len(f.m.errs) != 1 || !strings.Contains(f.m.errs[0].Message, "nothing remembered") {
 		t.Fatalf("dialog %v, errors %+v", f.m.rememberDlg.open, f.m.errs)
+	}
+}
+
+// testOverlay records the rules the engine adds.
+type testOverlay struct {
+	mu    sync.Mutex
+	added []engine.OverlayRule
+}
+
+func (o *testOverlay) AddProgram(_ context.Context, p string, r risk.Level, title, comment string) (engine.OverlayChange, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	rule := engine.OverlayRule{ID: "owner." + p, Title: title, Risk: r, Programs: []string{p}, File: "/home/dev/.config/ony/taxonomy.overlay.yaml", Line: 9, Comment: comment}
+	o.added = append(o.added, rule)
+	return engine.OverlayChange{Rule: rule, SHA256: strings.Repeat("ab", 32)}, nil
+}
+
+func (o *testOverlay) Rules(context.Context) ([]engine.OverlayRule, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]engine.OverlayRule(nil), o.added...), nil
+}
+
+func (o *testOverlay) Remove(context.Context, string) (engine.OverlayChange, error) {
+	return engine.OverlayChange{}, errors.New("not in this test")
+}
+
+func unknownSpec() spec {
+	return spec{session: "s1", command: "webctl build --prod",
+		class: engine.Classification{Action: "unknown", Title: "Unrecognised action", Risk: risk.Critical, Target: "webctl", Matcher: "builtin unknown: no rule recognises program \"webctl\"", Program: "webctl"}}
+}
+
+func TestClassifyAProgramFromTheDialog(t *testing.T) {
+	o := &testOverlay{}
+	f := newFixture(t, fixtureOpts{overlay: o})
+	f.size(80, 24)
+	id := f.submit(unknownSpec())
+	f.refresh()
+	f.key("R")
+	d := &f.m.rememberDlg
+	if len(d.choices) != 2 || !d.choices[1].classifying() {
+		t.Fatalf("choices %+v", d.choices)
+	}
+	f.key("2")
+	if d.phase != rememberClassify || d.title.Value() != "Run webctl" || classifyRisks[d.risk] != risk.Medium {
+		t.Fatalf("classify phase %+v", *d)
+	}
+	f.key("tab")
+	f.key("tab") // medium → high → low
+	for range len("Run webctl") {
+		f.key("backspace")
+	}
+	f.key("enter")
+	if !strings.Contains(d.err, "a title is needed") {
+		t.Fatalf("an empty title: %q", d.err)
+	}
+	f.typeText("Build the web app")
+	f.key("enter")
+	if d.phase != rememberCode || !f.pending(id) || len(o.added) != 0 {
+		t.Fatalf("no code asked: %+v", *d)
+	}
+	f.typeText(f.code())
+	f.key("enter")
+	if f.pending(id) || len(o.added) != 1 {
+		t.Fatalf("after the code: pending %v, rules %+v", f.pending(id), o.added)
+	}
+	if r := o.added[0]; r.Risk != risk.Low || r.Title != "Build the web app" || !strings.Contains(r.Comment, "the test's console") {
+		t.Fatalf("rule %+v", r)
+	}
+	if !strings.Contains(f.m.status.text, "webctl is now low (owner.webctl, taxonomy.overlay.yaml:9)") {
+		t.Fatalf("status %q", f.m.status.text)
 	}
 }
