@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -420,6 +421,9 @@ func keyPress(s string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: s}
 }
 
+// answerID matches a standing answer's id.
+var answerID = regexp.MustCompile(`\ba-[0-9a-f]{6}\b`)
+
 // screen is the rendered console without escape codes, with request ids
 // replaced by stable names.
 func (f *fixture) screen() string {
@@ -427,7 +431,8 @@ func (f *fixture) screen() string {
 	for i, id := range f.ids {
 		s = strings.ReplaceAll(s, id, fmt.Sprintf("req_%012d", i+1))
 	}
-	return s
+	// Standing answers have random ids.
+	return answerID.ReplaceAllString(s, "a-5e55ed")
 }
 
 // code returns the valid code at the fixture's clock.

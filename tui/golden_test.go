@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/risk"
 	"github.com/ony-dev/ony-tui/engine/stats"
 )
@@ -81,6 +82,14 @@ func TestGolden(t *testing.T) {
 			f.key("2")
 			f.key("tab") // high
 			f.typeText(" builds")
+		}, sizes: [][2]int{{80, 24}, {60, 15}}},
+		{name: "remembered", opts: fixtureOpts{overlay: &testOverlay{added: []engine.OverlayRule{{ID: "owner.webctl", Title: "Build the web app",
+			Risk: risk.Low, Programs: []string{"webctl"}, File: "/home/dev/.config/ony/taxonomy.overlay.yaml", Line: 5}}}}, setup: func(f *fixture) {
+			f.busy()
+			f.key("down") // the high request
+			f.key("R")
+			f.key("2") // git.push.force on its target
+			f.key("m")
 		}, sizes: [][2]int{{80, 24}, {60, 15}}},
 		{name: "help", setup: func(f *fixture) {
 			f.busy()

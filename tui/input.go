@@ -53,6 +53,8 @@ func (m *Model) dispatchKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.keyHelp(k)
 	case m.stats.open:
 		return m.keyStats(k)
+	case m.rules.open:
+		return m.keyRules(k)
 	}
 	return m.keyMain(k)
 }
@@ -96,6 +98,8 @@ func (m *Model) keyMain(k tea.KeyPressMsg) tea.Cmd {
 		return m.startReverify()
 	case key.Matches(k, keys.Stats):
 		return m.openStats()
+	case key.Matches(k, keys.Rules):
+		return m.openRules()
 	case key.Matches(k, keys.Reveal):
 		m.toggleReveal()
 	case key.Matches(k, keys.Dismiss):
@@ -395,7 +399,7 @@ func (m *Model) onPaste(p tea.PasteMsg) tea.Cmd {
 
 // modal reports whether a dialog (or the stats page) covers the panels.
 func (m *Model) modal() bool {
-	return m.confirm.open() || m.code.open || m.touchDlg.open || m.rememberDlg.open || m.showHelp || m.stats.open
+	return m.confirm.open() || m.code.open || m.touchDlg.open || m.rememberDlg.open || m.showHelp || m.stats.open || m.rules.open
 }
 
 // onClick selects the clicked request, or focuses the detail pane.

@@ -22,6 +22,8 @@ type KeyMap struct {
 	Reveal     key.Binding // show the secrets masked in the selected request
 	Touch      key.Binding // approve with a YubiKey touch; enabled while a key is enrolled
 	Remember   key.Binding // approve and remember the answer for the agent session
+	Rules      key.Binding // what is remembered: answers and overlay rules
+	Forget     key.Binding // F in the remembered list
 	KillSwitch key.Binding
 	Away       key.Binding
 	Filter     key.Binding
@@ -57,6 +59,8 @@ func DefaultKeyMap() KeyMap {
 		Reveal:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reveal secrets"), key.WithDisabled()),
 		Touch:      key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "YubiKey touch"), key.WithDisabled()),
 		Remember:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "remember")),
+		Rules:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "remembered")),
+		Forget:     key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "forget")),
 		KillSwitch: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill switch")),
 		Away:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "away")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter session")),
@@ -79,7 +83,7 @@ func DefaultKeyMap() KeyMap {
 // a narrow terminal drops the tail. Reveal shows only while the selected
 // request has something masked.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Remember, k.Stats, k.Away, k.Filter, k.Reverify}
+	return []key.Binding{k.Approve, k.Deny, k.Touch, k.KillSwitch, k.Reveal, k.Help, k.Quit, k.Remember, k.Stats, k.Rules, k.Away, k.Filter, k.Reverify}
 }
 
 // FullHelp is the help overlay, in columns: deciding, moving, the rest.
@@ -89,7 +93,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Approve, k.Deny, k.Touch, k.Remember, k.KillSwitch, k.Away, reveal},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Focus},
-		{k.Stats, k.Filter, k.Reverify, k.Dismiss, k.Help, k.Quit},
+		{k.Stats, k.Rules, k.Filter, k.Reverify, k.Dismiss, k.Help, k.Quit},
 	}
 }
 

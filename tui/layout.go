@@ -253,6 +253,8 @@ func (m *Model) helpKeys() help.KeyMap {
 			key.NewBinding(key.WithKeys("down"), key.WithHelp("↑↓", "scroll")), k.KillSwitch}
 	case m.stats.open:
 		return bindings{key.NewBinding(key.WithKeys("s"), key.WithHelp("s/esc", "back to the requests")), k.KillSwitch}
+	case m.rules.open:
+		return bindings{k.Forget, key.NewBinding(key.WithKeys("m"), key.WithHelp("m/esc", "back to the requests")), k.KillSwitch}
 	}
 	return k
 }
@@ -270,6 +272,8 @@ func (m *Model) modalBox(w int) string {
 		return m.rememberDlg.view(&m.styles, w)
 	case m.showHelp:
 		return m.helpBox(w)
+	case m.rules.open:
+		return m.rules.view(&m.styles, w, m.height)
 	}
 	return ""
 }
@@ -289,6 +293,7 @@ func (m *Model) helpBody(w int) []string {
 		"When the selected request leaves the queue because it timed out or another console answered, the next A or D only confirms the new selection.",
 		"R remembers the answer for the agent session (this exact call, or the action on its target) and approves the request; critical ones need the code; Ony's own files and hook settings are never remembered.",
 		"Secrets in a request's command, paths and URL are masked; r reveals them for the selected request until the selection moves.",
+		"m lists what is remembered (answers for agent sessions, programs classified in the overlay); F there forgets the selected one.",
 		"s shows what Ony has been deciding: decisions per hour by risk, what was held and how it ended, how long answers took.",
 		"Mouse: click a request to select it; the wheel scrolls the pane under the pointer.",
 	}

@@ -110,6 +110,7 @@ type Model struct {
 	showHelp    bool
 	helpScroll  int // the first line of the help overlay shown
 	stats       statsView
+	rules       rulesView
 	focusDetail bool
 	// reveal is the request whose secrets the owner chose to see; it ends
 	// when the selection moves.
@@ -228,6 +229,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onReverifyDone(msg)
 	case statsMsg:
 		cmd = m.onStats(msg)
+	case rulesMsg:
+		m.onRules(msg)
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:

@@ -223,3 +223,37 @@ func TestClassifyAProgramFromTheDialog(t *testing.T) {
 		t.Fatalf("status %q", f.m.status.text)
 	}
 }
+
+func TestRememberedListForgets(t *testing.T) {
+	o := &testOverlay{}
+	f := newFixture(t, fixtureOpts{overlay: o})
+	f.size(100, 30)
+	f.submit(highSpec())
+	f.refresh()
+	f.key("R")
+	f.key("1")
+	f.key("m")
+	if !f.m.rules.open || f.m.rules.loading || len(f.m.rules.answers) != 1 {
+		t.Fatalf("list %+v", f.m.rules)
+	}
+	id := f.m.rules.answers[0].ID
+	if s := f.screen(); !strings.Contains(s, "a-5e55ed  s1 · this exact Bash call (git.push.force)") {
+		t.Fatalf("list on screen:\n%s", s)
+	}
+	f.key("A")
+	if !strings.Contains(f.m.status.text, "close the list") {
+		t.Fatalf("A in the list: %q", f.m.status.text)
+	}
+	f.key("F")
+	if len(f.answers()) != 0 || len(f.m.rules.answers) != 0 || !strings.Contains(f.m.status.text, "forgot "+id) {
+		t.Fatalf("after F: engine %v, list %+v, status %q", f.answers(), f.m.rules, f.m.status.text)
+	}
+	// The same call is asked again.
+	if id2 := f.submit(highSpec()); !f.pending(id2) {
+		t.Fatal("a forgotten answer still answered")
+	}
+	f.key("esc")
+	if f.m.rules.open {
+		t.Fatal("esc did not close the list")
+	}
+}
