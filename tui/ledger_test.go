@@ -175,3 +175,18 @@ func TestChainAsksForVisibleTailOnly(t *testing.T) {
 		t.Fatalf("holds %d entries", n)
 	}
 }
+
+func TestLedgerPaneNamesARememberedAnswer(t *testing.T) {
+	f := newFixture(t, fixtureOpts{chain: chainOf([]string{"console-started", "git.push approve remembered"}, 0)})
+	f.chain.entries[1].Note = "auto: remembered 14:02, session s-12"
+	f.size(160, 48)
+	f.refresh()
+	f.loadChain()
+	if s := f.screen(); !strings.Contains(s, "git.push    auto: remembered 14:02, session s-12 hash 5b0d3f12") {
+		t.Fatalf("pane:\n%s", s)
+	}
+	f.size(60, 24) // no room: who decided, as before
+	if s := f.screen(); !strings.Contains(s, "approve · remembered") {
+		t.Fatalf("narrow pane:\n%s", s)
+	}
+}

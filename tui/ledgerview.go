@@ -297,6 +297,13 @@ func (l *ledgerView) entryLine(st *Styles, e ChainEntry, w int) string {
 	if actionW() < 6 {
 		outW = max(0, min(outW, w-len(seq)-1-kindW-1-6-1-len(hashes)-markW))
 	}
+	if e.Note != "" && e.Decision == "approve" {
+		// A remembered answer's entry names it when the pane has room
+		// ("auto: remembered 14:02, session s-12" says it was approved).
+		if n := ansiWidth(e.Note); w-len(seq)-1-kindW-1-n-1-len(hashes)-markW >= 8 {
+			out, outW = e.Note, n
+		}
+	}
 	var b strings.Builder
 	b.WriteString(seq + " " + fit(kind, kindW) + " ")
 	b.WriteString(fit(e.Action, max(1, min(actionW()+markW-7, 30)-(markW-7))) + " ")

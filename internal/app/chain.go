@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/ony-dev/ony-tui/engine/stats"
@@ -87,7 +88,7 @@ func (c *Chain) Latest(ctx context.Context, n int) ([]live.Entry, live.Status, e
 	out := make([]live.Entry, 0, len(tail))
 	for _, e := range tail {
 		ce := live.Entry{Seq: e.Seq, Kind: e.Kind.String(), Action: e.Action, Decision: e.Decision,
-			By: string(stats.DeciderOf(&e)), Prev: e.Prev.String(), Hash: e.Hash.String()}
+			By: string(stats.DeciderOf(&e)), Prev: e.Prev.String(), Hash: e.Hash.String(), Note: rememberedNote(&e)}
 		switch {
 		case st.BreakSeq != 0 && e.Seq >= st.BreakSeq:
 			ce.Broken = true
@@ -180,4 +181,15 @@ func (c *Chain) Reverify(ctx context.Context, progress func(done, total uint64))
 		}
 	}
 	return st, nil
+}
+
+// rememberedNote is what the ledger pane shows of an entry a standing
+// answer decided: its detail up to the answer's id ("auto: remembered
+// 14:02, session s-12").
+func rememberedNote(e *ledger.Entry) string {
+	if !strings.HasPrefix(e.Detail, "auto: remembered ") || stats.DeciderOf(e) != stats.ByRemembered {
+		return ""
+	}
+	note, _, _ := strings.Cut(e.Detail, " (")
+	return note
 }

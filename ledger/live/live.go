@@ -15,7 +15,11 @@ type Entry struct {
 	// remembered, keypad, code, touch, phone, or Ony's own timeout, kill
 	// switch, policy or engine (engine/stats.Decider); empty for other
 	// kinds.
-	By       string `json:"by"`
+	By string `json:"by"`
+	// Note names the standing answer that decided an entry the engine
+	// approved with one ("auto: remembered 14:02, session s-12"); empty
+	// otherwise.
+	Note     string `json:"note,omitempty"`
 	Prev     string `json:"prev"`     // full lowercase hex of the previous entry's hash; empty or zeros for genesis
 	Hash     string `json:"hash"`     // full lowercase hex
 	Verified bool   `json:"verified"` // the entry verifies
