@@ -80,6 +80,9 @@ var (
 	// ErrNoTarget refuses an action-on-target answer for a call without a
 	// target.
 	ErrNoTarget = errors.New("this call has no target: remember the exact call instead")
+	// ErrUnknownTarget refuses an action-on-target answer for a call no
+	// rule recognises.
+	ErrUnknownTarget = errors.New("nothing recognises this call, so there is no action to remember on its target: remember the exact call, or classify the program")
 	// ErrUnknownAnswer is a forget of an id the engine does not hold.
 	ErrUnknownAnswer = errors.New("no such remembered answer (it may have been forgotten, or the engine restarted)")
 )
@@ -205,6 +208,11 @@ func (e *Engine) Remember(ctx context.Context, id string, scope Scope, a Approva
 	}
 	if scope == ScopeTarget && p.class.Target == "" {
 		return StandingAnswer{}, ErrNoTarget
+	}
+	if scope == ScopeTarget && p.class.Action == "unknown" {
+		// "unknown on webctl" would cover whatever else an unknown
+		// command line does after its first program.
+		return StandingAnswer{}, ErrUnknownTarget
 	}
 	if !a.Approve {
 		return StandingAnswer{}, errors.New("only an approval can be remembered")

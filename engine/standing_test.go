@@ -299,6 +299,13 @@ func TestRememberRefusesWhatItCannotScope(t *testing.T) {
 	if _, err := f.eng.Remember(ctx, tk2.RequestID, ScopeTarget, Approval{Approve: true, Code: "123456"}); !errors.Is(err, ErrNoTarget) {
 		t.Fatalf("no target: %v", err)
 	}
+	// An unknown call with a target (the taxonomy names its program) has
+	// no action to remember on it.
+	f.eng.opts.Classifier = fixedClass{Classification{Action: "unknown", Risk: risk.Critical, Target: "webctl"}}
+	tk3, _ := f.submitIn(t, "s-1", "webctl build; othertool")
+	if _, err := f.eng.Remember(ctx, tk3.RequestID, ScopeTarget, Approval{Approve: true, Code: "123456"}); !errors.Is(err, ErrUnknownTarget) {
+		t.Fatalf("unknown on a target: %v", err)
+	}
 	if _, err := f.eng.Remember(ctx, tk2.RequestID, Scope(9), Approval{Approve: true}); err == nil {
 		t.Fatal("an invalid scope was taken")
 	}
@@ -325,3 +332,8 @@ func (e *Engine) answers(t *testing.T) []StandingAnswer {
 	}
 	return out
 }
+
+// fixedClass classifies every call the same way.
+type fixedClass struct{ c Classification }
+
+func (f fixedClass) Classify(*wire.ToolCall, Host) Classification { return f.c }

@@ -66,7 +66,7 @@ func (d *rememberDialog) choice() rememberChoice { return d.choices[d.sel] }
 // rememberChoices are the choices that fit r.
 func rememberChoices(r engine.Request) []rememberChoice {
 	cs := []rememberChoice{{engine.ScopeCall, "this exact call, for this agent session"}}
-	if r.Class.Target != "" && r.Class.Program == "" {
+	if r.Class.Target != "" && r.Class.Action != "unknown" {
 		cs = append(cs, rememberChoice{engine.ScopeTarget, r.Class.Action + " on " + r.Class.Target + ", for this session"})
 	}
 	if r.Class.Program != "" {
