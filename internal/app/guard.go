@@ -34,15 +34,22 @@ func GuardState(l paths.Layout, cfg config.Config, tax *Taxonomy, reg *device.Re
 	if err != nil {
 		return guard.State{}, err
 	}
+	// The taxonomy as calls are classified: with the owner's overlay, whose
+	// rules lower unknown programs from critical (a hand edit of it is a
+	// weakening like any other taxonomy change).
 	var actions []guard.Action
-	for _, a := range tax.Actions() {
+	for _, a := range tax.Current().Actions() {
 		actions = append(actions, guard.Action{ID: a.ID, Risk: a.Risk.String()})
+	}
+	sum := tax.SHA256()
+	if ov := tax.Overlay(); ov != nil {
+		sum += "+overlay:" + ov.SHA256()
 	}
 	level := ""
 	if cfg.RequireTouch.Valid() {
 		level = cfg.RequireTouch.String()
 	}
-	return guard.Current(b, level, tax.SHA256(), actions, devs), nil
+	return guard.Current(b, level, sum, actions, devs), nil
 }
 
 // GuardAnchor reads the ledger's newest policy-confirmed entry.

@@ -70,28 +70,37 @@ func TestStartGuardsRequireTouch(t *testing.T) {
 		_ = a.Close(context.Background())
 	}
 	// Each weakening, made on disk, stops the next start.
-	for name, tc := range map[string]struct {
+	// In order: the last one cannot be undone, so it comes last.
+	for _, tc := range []struct {
+		name     string
 		do, undo func()
 		want     string
 	}{
-		"turned off": {
+		{"turned off",
 			func() { _ = os.WriteFile(l.ConfigFile, []byte("approvals:\n  require_touch: off\n"), 0o600) },
 			func() { _ = os.WriteFile(l.ConfigFile, []byte(touchOn), 0o600) },
 			"require_touch turned off",
 		},
-		"policy edited": {
+		{"policy edited",
 			func() { _ = os.WriteFile(l.ConfigFile, []byte(touchOn+"policy:\n  medium: auto\n"), 0o600) },
 			func() { _ = os.WriteFile(l.ConfigFile, []byte(touchOn), 0o600) },
 			"config.yaml edited",
 		},
-		"taxonomy installed": {
+		{"taxonomy installed",
 			func() {
 				_ = os.WriteFile(l.TaxonomyFile, []byte(strings.Replace(string(defaultTaxonomy(t)), "risk: critical", "risk: low", 1)), 0o600)
 			},
 			func() { _ = os.Remove(l.TaxonomyFile) },
 			"taxonomy changed: lowers",
 		},
-		"key revoked by hand": {
+		{"overlay written by hand",
+			func() {
+				_ = os.WriteFile(l.OverlayFile, []byte("version: 1\nactions:\n  - id: owner.evil\n    title: \"Harmless\"\n    risk: low\n    match:\n      - shell: {program: [\"evil-tool\"]}\n"), 0o600)
+			},
+			func() { _ = os.Remove(l.OverlayFile) },
+			"taxonomy changed",
+		},
+		{"key revoked by hand",
 			func() { _, _ = device.Open(l.DevicesFile, l.KeysDir, nil).Revoke(yk.ID) },
 			nil,
 			"revoked or removed",
@@ -101,7 +110,7 @@ func TestStartGuardsRequireTouch(t *testing.T) {
 		_, err := startAt(l, t)
 		var ch *guard.ErrChanged
 		if !errors.As(err, &ch) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ony-tui policy confirm") {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%s: %v", tc.name, err)
 		}
 		if tc.undo == nil {
 			break
@@ -109,7 +118,7 @@ func TestStartGuardsRequireTouch(t *testing.T) {
 		tc.undo()
 		a, err := startAt(l, t)
 		if err != nil {
-			t.Fatalf("%s undone: %v", name, err)
+			t.Fatalf("%s undone: %v", tc.name, err)
 		}
 		_ = a.Close(context.Background())
 	}
