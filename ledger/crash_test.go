@@ -238,7 +238,19 @@ func (c *crashChild) waitFirstCommit(t *testing.T, limit time.Duration) {
 func (c *crashChild) kill(t *testing.T) {
 	t.Helper()
 	c.cmd.Process.Signal(syscall.SIGKILL)
-	<-c.done
+	// Take lines while the reader finishes: it may be blocked on a full
+	// channel, and would then never see the pipe close (a deadlock that a
+	// slow, loaded machine hit).
+	for done := false; !done; {
+		select {
+		case line := <-c.lines:
+			if err := c.take(line); err != nil {
+				t.Fatal(err)
+			}
+		case <-c.done:
+			done = true
+		}
+	}
 	err := c.cmd.Wait()
 	for {
 		select {
