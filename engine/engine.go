@@ -39,6 +39,10 @@ type Classification struct {
 	// Program is the program no rule recognises, when that made the call
 	// the unknown action: the owner may classify it (teach.go).
 	Program string
+	// Mixed: another part of the call, above low risk, does something else
+	// than Action on Target (a remembered action on a target does not
+	// cover it).
+	Mixed bool
 }
 
 // Host says where the agent that made a call runs, as the engine judges

@@ -132,7 +132,11 @@ func (a *StandingAnswer) Covers(c *wire.ToolCall, class *Classification) bool {
 	case ScopeCall:
 		return c.ToolName == a.Tool && c.InputDigest == a.InputDigest
 	case ScopeTarget:
-		return class.Action == a.Action && class.Target == a.Target
+		// Only a call that does nothing else above low risk: on equal
+		// risk the first part decides the classification, and an answer
+		// for git.push on origin main must not cover
+		// `git push origin main && ssh prod …`.
+		return class.Action == a.Action && class.Target == a.Target && !class.Mixed
 	}
 	return false
 }

@@ -28,6 +28,10 @@ func (c standingClassifier) Classify(call *wire.ToolCall, h Host) Classification
 		return Classification{Action: "ony.tamper.config", Risk: risk.High, Target: "~/.config/ony/config.yaml"}
 	case "pushcrit": // the same action and target as push, classified higher
 		return Classification{Action: "git.push.force", Risk: risk.Critical, Target: "origin/main"}
+	case "pushplus": // push, and another part as risky that does something else
+		c := c.riskByCommand.Classify(&wire.ToolCall{Command: "push -f"}, h)
+		c.Mixed = true
+		return c
 	}
 	return c.riskByCommand.Classify(call, h)
 }
@@ -127,6 +131,10 @@ func TestRememberTheTargetCoversOtherCallsOnIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.held(t, tk5)
+	// Never for a call that also does something else above low risk
+	// (git push origin main && ssh prod …: the push decides on equal risk).
+	tk6, _ := f.submitIn(t, "s-1", "pushplus origin main")
+	f.held(t, tk6)
 }
 
 // The engine refuses to remember a protected action, whatever a console

@@ -215,6 +215,12 @@ func summarise(parts []Part, keepParts bool) Classification {
 	}
 	b := parts[best]
 	c := Classification{Action: b.Action, Title: b.Title, Risk: b.Risk, Target: b.Target, Matcher: b.Matcher, Program: b.Program}
+	for i, p := range parts {
+		if i != best && p.Risk > Low && (p.Action != b.Action || p.Target != b.Target) {
+			c.Mixed = true
+			break
+		}
+	}
 	if keepParts {
 		c.Parts = parts
 	}

@@ -68,6 +68,12 @@ type Classification struct {
 	// Program is set when the unknown action decided because no rule
 	// recognises this program: the owner may classify it in the overlay.
 	Program string
+	// Mixed is set when another part of the call, above low risk, does
+	// something else than the action and target that decided: a
+	// remembered "this action on this target" must not cover it, since on
+	// equal risk the first part decides (git push origin main && ssh prod
+	// …).
+	Mixed bool
 	// Writes lists the absolute paths the call writes or edits, as far as
 	// Ony can tell (a file tool's path, a redirection, cp's destination);
 	// Runs the files it directly executes (./x.sh, python3 x.py). Both are

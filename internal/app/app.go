@@ -319,7 +319,7 @@ func (t *Taxonomy) Classify(c *wire.ToolCall, from engine.Host) engine.Classific
 	}
 	r := t.Current().ClassifyFrom(c, origin)
 	return engine.Classification{Action: r.Action, Title: r.Title, Risk: r.Risk, Target: r.Target, Matcher: r.Matcher,
-		Writes: r.Writes, Runs: r.Runs, Program: r.Program}
+		Writes: r.Writes, Runs: r.Runs, Program: r.Program, Mixed: r.Mixed}
 }
 
 // LoadTaxonomy loads the user's taxonomy.yaml from the config directory if
