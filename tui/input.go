@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/config"
 )
 
@@ -158,16 +159,27 @@ func (m *Model) navigate(k tea.KeyPressMsg) {
 	}
 }
 
-// decide approves or denies the selected request. A request that needs a
-// code opens the code dialog instead; the engine checks the code.
-func (m *Model) decide(approve bool) tea.Cmd {
+// decidable returns the selected request when one can be decided now, and
+// otherwise says why not in the status line.
+func (m *Model) decidable() (engine.Request, bool) {
 	r, ok := m.queue.current()
 	switch {
 	case !ok:
 		m.setStatus(statusHint, "no request is selected")
-		return nil
+		return r, false
 	case m.inflight != "":
 		m.setStatus(statusHint, "still deciding the previous request…")
+		return r, false
+	}
+	return r, true
+}
+
+// decide approves or denies the selected request. A request that needs a
+// code opens the code dialog instead; the engine checks the code.
+func (m *Model) decide(approve bool) tea.Cmd {
+	r, ok := m.decidable()
+	switch {
+	case !ok:
 		return nil
 	case m.queue.moved:
 		// The request the person was looking at went away; make them look

@@ -98,13 +98,9 @@ func (d *rememberDialog) close() {
 
 // remember opens the dialog on the selected request, or says why not.
 func (m *Model) remember() tea.Cmd {
-	r, ok := m.queue.current()
+	r, ok := m.decidable()
 	switch {
 	case !ok:
-		m.setStatus(statusHint, "no request is selected")
-		return nil
-	case m.inflight != "":
-		m.setStatus(statusHint, "still deciding the previous request…")
 		return nil
 	case m.snap.KillSwitch:
 		m.setStatus(statusHint, "the kill switch is engaged: nothing can be approved or remembered")

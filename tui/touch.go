@@ -104,13 +104,9 @@ func needsPIN(keys []engine.YubiKey) bool {
 
 // touch starts a YubiKey approval of the selected request.
 func (m *Model) touch() tea.Cmd {
-	r, ok := m.queue.current()
+	r, ok := m.decidable()
 	switch {
 	case !ok:
-		m.setStatus(statusHint, "no request is selected")
-		return nil
-	case m.inflight != "":
-		m.setStatus(statusHint, "still deciding the previous request…")
 		return nil
 	case len(m.snap.YubiKeys) == 0:
 		m.setStatus(statusHint, "no YubiKey is enrolled: run `ony-tui enroll yubikey`")
