@@ -301,8 +301,10 @@ func (e *Engine) StandingAnswers(context.Context) ([]StandingAnswer, error) {
 	return out, nil
 }
 
-// Forget removes a standing answer; calls it covered are asked again.
-func (e *Engine) Forget(_ context.Context, id string) (StandingAnswer, error) {
+// Forget removes a standing answer; calls it covered are asked again. It
+// takes effect before it is recorded (forgetting only makes Ony ask more),
+// and a failure to record it is reported.
+func (e *Engine) Forget(ctx context.Context, id string) (StandingAnswer, error) {
 	e.mu.Lock()
 	var got *StandingAnswer
 	for i, a := range e.standing.list {
@@ -317,5 +319,11 @@ func (e *Engine) Forget(_ context.Context, id string) (StandingAnswer, error) {
 		return StandingAnswer{}, fmt.Errorf("%s: %w", id, ErrUnknownAnswer)
 	}
 	e.notify()
+	if _, err := e.opts.Journal.Append(ctx, ledger.Entry{Kind: ledger.KindAnswerForgotten, Harness: got.Harness, SessionID: got.Session,
+		Action: got.Action, Target: got.Target, Detail: fmt.Sprintf("forgot %s: %s (given %s, used %d times)",
+			got.ID, got.Describe(), got.At.Local().Format("15:04"), got.Uses)}); err != nil {
+		e.problem("answer %s forgotten, but recording it failed: %v", got.ID, err)
+		return *got, fmt.Errorf("answer %s forgotten, but recording it failed: %w", got.ID, err)
+	}
 	return *got, nil
 }

@@ -254,6 +254,11 @@ func TestForgetAsksAgain(t *testing.T) {
 	if _, err := f.eng.Forget(ctx, ans.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The audit trail says when the answer stopped, and what it covered.
+	if r := f.records(ledger.KindAnswerForgotten); len(r) != 1 || r[0].SessionID != "s-1" ||
+		!strings.Contains(r[0].Detail, "forgot "+ans.ID) || !strings.Contains(r[0].Detail, "used 0 times") {
+		t.Fatalf("answer-forgotten entries %+v", r)
+	}
 	if _, err := f.eng.Forget(ctx, ans.ID); !errors.Is(err, ErrUnknownAnswer) {
 		t.Fatalf("forgetting twice: %v", err)
 	}

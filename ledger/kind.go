@@ -37,6 +37,7 @@ const (
 	KindTouchRequested              // a YubiKey was asked to sign an approval (waits for a touch)
 	KindTouchFailed                 // a YubiKey signature was not made (no touch, card missing, ...)
 	KindPolicyConfirmed             // the touch-required policy state was accepted (by a touch, or as a strengthening)
+	KindAnswerForgotten             // a standing answer (remembered for an agent session) was forgotten
 
 	kindEnd // one past the last valid kind; not persisted
 )
@@ -90,6 +91,8 @@ func (k Kind) name() string {
 		return "touch-failed"
 	case KindPolicyConfirmed:
 		return "policy-confirmed"
+	case KindAnswerForgotten:
+		return "answer-forgotten"
 	}
 	return ""
 }

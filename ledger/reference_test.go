@@ -29,7 +29,7 @@ func refVerify(key []byte, start uint64, prev Hash, rows []rawRow) (verified int
 		seq := binary.BigEndian.Uint64(r.rec[0:8])
 		kind := r.rec[48]
 		if !hmac.Equal(m.Sum(nil), r.hash) || seq != want || r.pos != want ||
-			Hash(r.rec[8:40]) != prev || kind == 0 || kind > 22 { // 22: policy-confirmed, the last kind (update with kind.go)
+			Hash(r.rec[8:40]) != prev || kind == 0 || kind > 23 { // 23: answer-forgotten, the last kind (update with kind.go)
 			return i, i
 		}
 		prev = Hash(r.hash)

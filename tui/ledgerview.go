@@ -235,7 +235,7 @@ var shortKinds = map[string]string{
 	"device-enrolled": "enrolled", "device-revoked": "revoked", "kill-engaged": "kill on",
 	"kill-released": "kill off", "phone-placed": "call", "phone-answered": "answered",
 	"phone-failed": "call fail", "phone-ended": "call end", "away-changed": "away", "code-unlocked": "unlocked",
-	"chain-started": "new chain",
+	"chain-started": "new chain", "answer-forgotten": "forgot",
 }
 
 // outcome says how an entry ended, in a few words: the decision and who
