@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"syscall"
 )
 
 // idPrefix separates host identities from every other hash Ony computes.
@@ -27,13 +28,44 @@ const (
 func ID() string {
 	var mid []byte
 	for _, f := range [...]string{machineIDFile, dbusMachineIDFile} {
-		if b, err := os.ReadFile(f); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		if b := readSmall(f); len(bytes.TrimSpace(b)) > 0 {
 			mid = bytes.TrimSpace(b)
 			break
 		}
 	}
-	name, _ := os.Hostname()
-	return Of(string(mid), name)
+	return Of(string(mid), hostname())
+}
+
+// readSmall reads a small file (a machine id is 33 bytes) with one open,
+// one read and one close; nil if it cannot. The hook runs this in every
+// process, and os.ReadFile's stat and second read cost as much again.
+func readSmall(path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	n, _ := f.Read(buf)
+	return buf[:n]
+}
+
+// hostname is the kernel's node name, from one uname(2) (os.Hostname opens
+// and reads /proc/sys/kernel/hostname: the hook pays for every syscall).
+func hostname() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		name, _ := os.Hostname()
+		return name
+	}
+	b := make([]byte, 0, len(u.Nodename))
+	for _, c := range u.Nodename {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	return string(b)
 }
 
 // Of returns the identity of a host with this machine id and host name, or
