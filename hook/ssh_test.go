@@ -76,9 +76,14 @@ StreamLocalBindMask 0177
 		_ = os.MkdirAll(filepath.Join(b, sub), 0o700)
 	}
 	copyFile(t, filepath.Join(a, "state", "devices.json"), filepath.Join(b, "state", "devices.json"))
-	keys, _ := os.ReadDir(filepath.Join(a, "state", "keys"))
+	// Only the device keys (dev_*.key), as the README says: not the
+	// ledger's audit and checkpoint keys, not phone.json.
+	keys, _ := filepath.Glob(filepath.Join(a, "state", "keys", "dev_*.key"))
+	if len(keys) == 0 {
+		t.Fatal("A has no device keys to copy")
+	}
 	for _, k := range keys {
-		copyFile(t, filepath.Join(a, "state", "keys", k.Name()), filepath.Join(b, "state", "keys", k.Name()))
+		copyFile(t, k, filepath.Join(b, "state", "keys", filepath.Base(k)))
 	}
 
 	var sshLog bytes.Buffer
