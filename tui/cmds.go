@@ -112,24 +112,33 @@ func decideCmd(ctx context.Context, s *snapshotter, r engine.Request, approve bo
 
 // rememberCmd approves one request at the console keypad and keeps the
 // approval as a standing answer of scope.
-func rememberCmd(ctx context.Context, s *snapshotter, r engine.Request, scope engine.Scope, code, by string) tea.Cmd {
+func rememberCmd(ctx context.Context, s *snapshotter, r engine.Request, scope engine.Scope, code, by string, via device.Kind) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, engineTimeout)
+		ctx, cancel := context.WithTimeout(ctx, viaTimeout(via))
 		defer cancel()
-		ans, err := s.eng.Remember(ctx, r.ID, scope, engine.Approval{Approve: true, Via: device.KindConsole, Code: code, By: by})
+		ans, err := s.eng.Remember(ctx, r.ID, scope, engine.Approval{Approve: true, Via: via, Code: code, By: by})
 		return rememberedMsg{id: r.ID, title: requestTitle(r), answer: ans, err: err, snap: s.take(false)}
 	}
 }
 
 // classifyCmd approves one request at the console keypad and classifies
 // its program in the overlay.
-func classifyCmd(ctx context.Context, s *snapshotter, r engine.Request, lv risk.Level, title, code, by string) tea.Cmd {
+func classifyCmd(ctx context.Context, s *snapshotter, r engine.Request, lv risk.Level, title, code, by string, via device.Kind) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, engineTimeout)
+		ctx, cancel := context.WithTimeout(ctx, viaTimeout(via))
 		defer cancel()
-		rule, err := s.eng.ClassifyProgram(ctx, r.ID, lv, title, engine.Approval{Approve: true, Via: device.KindConsole, Code: code, By: by})
+		rule, err := s.eng.ClassifyProgram(ctx, r.ID, lv, title, engine.Approval{Approve: true, Via: via, Code: code, By: by})
 		return rememberedMsg{id: r.ID, title: requestTitle(r), rule: rule, err: err, snap: s.take(false)}
 	}
+}
+
+// viaTimeout bounds an approval made at the keypad or, waiting for the
+// card, on a YubiKey.
+func viaTimeout(via device.Kind) time.Duration {
+	if via == device.KindYubiKey {
+		return touchCmdTimeout
+	}
+	return engineTimeout
 }
 
 // touchCmdTimeout bounds a YubiKey approval: the card's own timeout, the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ony-dev/ony-tui/engine"
 	"github.com/ony-dev/ony-tui/engine/config"
+	"github.com/ony-dev/ony-tui/engine/device"
 	"github.com/ony-dev/ony-tui/engine/risk"
 )
 
@@ -53,6 +54,9 @@ type rememberDialog struct {
 	risk    int       // classify: index in classifyRisks
 	err     string
 	busy    bool
+	// touch: approvals.require_touch applies to the request, so the
+	// approval that remembers it is signed on the YubiKey.
+	touch bool
 }
 
 func newRememberDialog(st *Styles) rememberDialog {
@@ -111,17 +115,25 @@ func (m *Model) remember() tea.Cmd {
 	case r.Call.SessionID == "":
 		m.addErr("\"" + requestTitle(r) + "\" names no agent session: there is nothing to remember it for")
 		return nil
-	case (config.Config{RequireTouch: m.snap.RequireTouch}).TouchRequired(r.Class.Risk):
-		// The keypad cannot approve it, and the dialog does not drive the
-		// card: say so rather than offer what the engine would refuse.
-		m.addErr("\"" + requestTitle(r) + "\" needs a YubiKey touch (approvals.require_touch: " + m.snap.RequireTouch.String() + "): the console cannot remember it; approve it with Y")
+	case touchRequired(m, r) && len(m.snap.YubiKeys) == 0:
+		m.addErr("\"" + requestTitle(r) + "\" needs a YubiKey touch (approvals.require_touch: " + m.snap.RequireTouch.String() + ") and no YubiKey is enrolled: run `ony-tui enroll yubikey`")
+		return nil
+	case touchRequired(m, r) && needsPIN(m.snap.YubiKeys):
+		// The dialog has no PIN entry: Y has.
+		m.addErr("\"" + requestTitle(r) + "\" needs a touch on a YubiKey whose PIN policy asks for the PIN: the remember dialog cannot ask for it; approve it with Y")
 		return nil
 	case rememberNeedsCode(r) && !m.snap.CodeEnrolled:
 		m.addErr("remembering \"" + requestTitle(r) + "\" needs the 6-digit code and no code device is enrolled: run `ony-tui enroll totp`")
 		return nil
 	}
 	m.rememberDlg.openFor(r)
+	m.rememberDlg.touch = touchRequired(m, r)
 	return nil
+}
+
+// touchRequired reports whether approvals.require_touch applies to r.
+func touchRequired(m *Model, r engine.Request) bool {
+	return (config.Config{RequireTouch: m.snap.RequireTouch}).TouchRequired(r.Class.Risk)
 }
 
 func (m *Model) keyRemember(k tea.KeyPressMsg) tea.Cmd {
@@ -217,10 +229,15 @@ func (m *Model) sendRemember(code string) tea.Cmd {
 	d.busy, d.err = true, ""
 	m.inflight = d.req.ID
 	m.noteOwn(d.req.ID)
-	if d.choice().classifying() {
-		return classifyCmd(m.ctx, m.snapper, d.req, classifyRisks[d.risk], strings.TrimSpace(d.title.Value()), code, m.deps.Label)
+	via := device.KindConsole
+	if d.touch {
+		via = device.KindYubiKey
+		m.setStatus(statusHint, "touch your YubiKey to approve and remember \""+requestTitle(d.req)+"\"…")
 	}
-	return rememberCmd(m.ctx, m.snapper, d.req, d.choice().scope, code, m.deps.Label)
+	if d.choice().classifying() {
+		return classifyCmd(m.ctx, m.snapper, d.req, classifyRisks[d.risk], strings.TrimSpace(d.title.Value()), code, m.deps.Label, via)
+	}
+	return rememberCmd(m.ctx, m.snapper, d.req, d.choice().scope, code, m.deps.Label, via)
 }
 
 // onRemembered shows the outcome of a remember.
@@ -294,6 +311,8 @@ func (d *rememberDialog) view(st *Styles, w int) string {
 		lines = append(lines, d.input.View())
 	}
 	switch {
+	case d.busy && d.touch:
+		lines = append(lines, st.Warn.Render(clip("touch your YubiKey: it signs this approval", inner)))
 	case d.busy:
 		lines = append(lines, st.Dim.Render("remembering…"))
 	case d.err != "":
@@ -307,7 +326,11 @@ func (d *rememberDialog) view(st *Styles, w int) string {
 	case d.phase == rememberCode:
 		lines = append(lines, st.Dim.Render(clip("critical: type the 6-digit code", inner)))
 	default:
-		for _, l := range wrapText("Later calls it covers are approved without asking, until the engine stops. It approves this request too.", inner) {
+		text := "Later calls it covers are approved without asking, until the engine stops. It approves this request too."
+		if d.touch {
+			text += " Touch is required: your YubiKey signs the approval."
+		}
+		for _, l := range wrapText(text, inner) {
 			lines = append(lines, st.Dim.Render(l))
 		}
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +99,7 @@ func TestRememberCriticalAsksForTheCode(t *testing.T) {
 	}
 }
 
-func TestRememberRefusesProtectedAndTouchRequired(t *testing.T) {
+func TestRememberRefusesProtected(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	f.size(80, 24)
 	f.submit(spec{session: "s1", command: "cp x ~/.config/ony/taxonomy.overlay.yaml",
@@ -108,14 +109,51 @@ func TestRememberRefusesProtectedAndTouchRequired(t *testing.T) {
 	if f.m.rememberDlg.open || len(f.m.errs) != 1 || !strings.Contains(f.m.errs[0].Message, "can never be remembered") {
 		t.Fatalf("protected: dialog %v, errors %+v", f.m.rememberDlg.open, f.m.errs)
 	}
+}
 
+// Where approvals.require_touch applies, the approval that remembers is
+// signed on the YubiKey: no touch, nothing approved or remembered; a
+// touch, both. Without a key enrolled, or with a key that asks for its
+// PIN (the dialog has no PIN entry), R says why and opens nothing.
+func TestRememberWhereTouchIsRequiredAsksForTheTouch(t *testing.T) {
 	g := newFixture(t, fixtureOpts{yubikey: "never", requireTouch: risk.High})
 	g.size(80, 24)
-	g.submit(highSpec())
+	id := g.submit(highSpec())
 	g.refresh()
 	g.key("R")
-	if g.m.rememberDlg.open || len(g.m.errs) != 1 || !strings.Contains(g.m.errs[0].Message, "needs a YubiKey touch") {
-		t.Fatalf("touch required: dialog %v, errors %+v", g.m.rememberDlg.open, g.m.errs)
+	if !g.m.rememberDlg.open || !g.m.rememberDlg.touch {
+		t.Fatalf("touch required: dialog %v touch %v, errors %+v", g.m.rememberDlg.open, g.m.rememberDlg.touch, g.m.errs)
+	}
+	g.card.fail(errors.New("the YubiKey was not touched in time: try again, and touch it while it blinks"))
+	g.key("enter") // this exact call
+	if !g.pending(id) || len(g.answers()) != 0 || !strings.Contains(strings.Join(g.errTexts(), "\n"), "not touched in time") {
+		t.Fatalf("no touch: pending %v, answers %v, errors %v", g.pending(id), g.answers(), g.errTexts())
+	}
+	g.card.fail(nil)
+	g.key("R")
+	g.key("enter")
+	if g.pending(id) || len(g.answers()) != 1 {
+		t.Fatalf("a touch: pending %v, answers %v\n%s", g.pending(id), g.answers(), g.screen())
+	}
+	if a := g.answers()[0]; !slices.Equal(a.Factors, []string{"yubikey"}) {
+		t.Fatalf("remembered with factors %v, want the touch", a.Factors)
+	}
+
+	h := newFixture(t, fixtureOpts{requireTouch: risk.High})
+	h.size(80, 24)
+	h.submit(highSpec())
+	h.refresh()
+	h.key("R")
+	if h.m.rememberDlg.open || len(h.m.errs) != 1 || !strings.Contains(h.m.errs[0].Message, "no YubiKey is enrolled") {
+		t.Fatalf("no key: dialog %v, errors %+v", h.m.rememberDlg.open, h.m.errs)
+	}
+	p := newFixture(t, fixtureOpts{yubikey: "once", requireTouch: risk.High})
+	p.size(80, 24)
+	p.submit(highSpec())
+	p.refresh()
+	p.key("R")
+	if p.m.rememberDlg.open || len(p.m.errs) != 1 || !strings.Contains(p.m.errs[0].Message, "approve it with Y") {
+		t.Fatalf("PIN: dialog %v, errors %+v", p.m.rememberDlg.open, p.m.errs)
 	}
 }
 
@@ -256,4 +294,13 @@ func TestRememberedListForgets(t *testing.T) {
 	if f.m.rules.open {
 		t.Fatal("esc did not close the list")
 	}
+}
+
+// errTexts are the messages in the error area.
+func (f *fixture) errTexts() []string {
+	out := make([]string, len(f.m.errs))
+	for i, e := range f.m.errs {
+		out[i] = e.Message
+	}
+	return out
 }
