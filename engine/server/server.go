@@ -216,8 +216,10 @@ func (s *Server) Serve(ctx context.Context) error {
 func (s *Server) admit(c *net.UnixConn) *connState {
 	cred, err := wire.PeerCred(c)
 	if err != nil || !slices.Contains(s.peers, cred.UID) {
-		c.Close()
+		// Reported before the close, so that whoever sees the connection
+		// end can already read why.
 		s.eng.Problem(fmt.Sprintf("refused a socket connection from uid %d: only uid %s may connect", cred.UID, uidList(s.peers)))
+		c.Close()
 		return nil
 	}
 	before := s.conns.stats().Shed
