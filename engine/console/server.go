@@ -5,12 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine"
@@ -85,51 +81,11 @@ func Listen(path string, eng *engine.Engine, opts ServerOptions) (*Server, error
 	if opts.MaxConsoles <= 0 {
 		opts.MaxConsoles = 32
 	}
-	if opts.HookGroup > 0 {
-		if err := paths.CheckSocketDir(filepath.Dir(path)); err != nil {
-			return nil, fmt.Errorf("console socket directory: %w", err)
-		}
-	} else if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("console socket directory: %w", err)
-	}
-	if err := removeStale(path); err != nil {
+	ln, err := paths.Listen(path, opts.HookGroup, "console socket")
+	if err != nil {
 		return nil, err
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", path, err)
-	}
-	mode := os.FileMode(0o600)
-	if opts.HookGroup > 0 {
-		mode = paths.SystemSocketMode
-		if err := os.Lchown(path, -1, opts.HookGroup); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("giving console socket %s the hook group %d: %w", path, opts.HookGroup, err)
-		}
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("securing console socket %s: %w", path, err)
-	}
-	ln.SetUnlinkOnClose(true)
 	return &Server{eng: eng, ln: ln, path: path, opts: opts, sem: make(chan struct{}, opts.MaxConsoles)}, nil
-}
-
-func removeStale(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("checking console socket path %s: %w", path, err)
-	}
-	if fi.Mode()&os.ModeSymlink != 0 || fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("console socket path %s exists and is not a socket: refusing to replace it", path)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("console socket %s is owned by uid %d, not this engine's: refusing it", path, st.Uid)
-	}
-	return os.Remove(path)
 }
 
 // Path is the socket's path.

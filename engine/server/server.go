@@ -9,15 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -104,61 +101,15 @@ func Listen(path string, eng *engine.Engine, opts Options) (*Server, error) {
 	if opts.MaxParked <= 0 {
 		opts.MaxParked = defaultMaxParked(opts.MaxConns)
 	}
-	if opts.HookGroup > 0 {
-		if err := paths.CheckSocketDir(filepath.Dir(path)); err != nil {
-			return nil, fmt.Errorf("socket directory: %w", err)
-		}
-	} else if err := paths.EnsurePrivateDir(filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("socket directory: %w", err)
-	}
 	peers := opts.Peers
 	if len(peers) == 0 {
 		peers = []int{os.Getuid()}
 	}
-	if err := removeStale(path); err != nil {
+	ln, err := paths.Listen(path, opts.HookGroup, "socket")
+	if err != nil {
 		return nil, err
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", path, err)
-	}
-	mode := os.FileMode(0o600)
-	if opts.HookGroup > 0 {
-		mode = paths.SystemSocketMode
-		if err := os.Lchown(path, -1, opts.HookGroup); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("giving socket %s the hook group %d: %w (the engine's user must be in that group)", path, opts.HookGroup, err)
-		}
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("securing socket %s: %w", path, err)
-	}
-	ln.SetUnlinkOnClose(true)
 	return &Server{eng: eng, ln: ln, path: path, opts: opts, conns: newTracker(opts), peers: peers}, nil
-}
-
-func removeStale(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("checking socket path %s: %w", path, err)
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return fmt.Errorf("socket path %s is a symlink: refusing it; remove it and start again", path)
-	}
-	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("socket path %s exists and is not a socket: refusing to replace it", path)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket %s is owned by uid %d, not you: refusing it", path, st.Uid)
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("removing stale socket %s: %w", path, err)
-	}
-	return nil
 }
 
 func uidList(uids []int) string {
