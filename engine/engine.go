@@ -139,9 +139,7 @@ type Engine struct {
 	activity time.Time          // the last key pressed at any console
 	decided  []Decided          // the newest decisions on held requests, oldest first
 
-	watchMu  sync.Mutex
-	watchers map[int]chan struct{} // coalescing notifications, buffer 1 each
-	watchSeq int
+	watch Notifier // Subscribe's notifications
 
 	signers sync.Map // device id -> verdict.Signer
 }
@@ -172,7 +170,6 @@ func New(opts Options) (*Engine, error) {
 		sessions: map[string]int{},
 		recent:   map[recentKey]recentApproval{},
 		consoles: map[string]Console{},
-		watchers: map[int]chan struct{}{},
 	}
 	engaged, err := readKillSwitch(opts.KillSwitchFile)
 	if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"sync"
 	"time"
 
 	"github.com/ony-dev/ony-tui/engine/device"
@@ -14,24 +15,43 @@ import (
 // state moves, a console attaches, a problem is reported), and a function
 // that ends the subscription. Notifications coalesce: read Snapshot after
 // each one. Every console and the phone scheduler subscribe on their own.
-func (e *Engine) Subscribe() (<-chan struct{}, func()) {
+func (e *Engine) Subscribe() (<-chan struct{}, func()) { return e.watch.Subscribe() }
+
+func (e *Engine) notify() { e.watch.Notify() }
+
+// Notifier hands coalescing change notifications to any number of
+// subscribers: each has a channel with a buffer of one, so a slow reader
+// misses nothing but the repeats. The zero value is ready to use.
+type Notifier struct {
+	mu   sync.Mutex
+	seq  int
+	subs map[int]chan struct{}
+}
+
+// Subscribe returns a channel that receives a value after each Notify, and
+// a function that ends the subscription.
+func (n *Notifier) Subscribe() (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
-	e.watchMu.Lock()
-	e.watchSeq++
-	id := e.watchSeq
-	e.watchers[id] = ch
-	e.watchMu.Unlock()
+	n.mu.Lock()
+	if n.subs == nil {
+		n.subs = map[int]chan struct{}{}
+	}
+	n.seq++
+	id := n.seq
+	n.subs[id] = ch
+	n.mu.Unlock()
 	return ch, func() {
-		e.watchMu.Lock()
-		delete(e.watchers, id)
-		e.watchMu.Unlock()
+		n.mu.Lock()
+		delete(n.subs, id)
+		n.mu.Unlock()
 	}
 }
 
-func (e *Engine) notify() {
-	e.watchMu.Lock()
-	defer e.watchMu.Unlock()
-	for _, ch := range e.watchers {
+// Notify wakes every subscriber that is not already due to wake.
+func (n *Notifier) Notify() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ch := range n.subs {
 		select {
 		case ch <- struct{}{}:
 		default:

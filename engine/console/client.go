@@ -63,10 +63,8 @@ type Client struct {
 	waiting   map[uint64]chan Result
 	progress  map[uint64]func(done, total uint64)
 
-	wmu      sync.Mutex
-	watchMu  sync.Mutex
-	watchers map[int]chan struct{}
-	watchSeq int
+	wmu   sync.Mutex
+	watch engine.Notifier // Subscribe's notifications
 }
 
 // Dial attaches to the engine on the console socket at path. It fails with
@@ -80,7 +78,7 @@ func Dial(ctx context.Context, path string, opts ClientOptions) (*Client, error)
 		opts.Now = time.Now
 	}
 	c := &Client{path: path, opts: opts, done: make(chan struct{}),
-		waiting: map[uint64]chan Result{}, progress: map[uint64]func(uint64, uint64){}, watchers: map[int]chan struct{}{}}
+		waiting: map[uint64]chan Result{}, progress: map[uint64]func(uint64, uint64){}}
 	conn, err := c.attach(ctx)
 	if err != nil {
 		return nil, err
@@ -311,30 +309,9 @@ func (c *Client) Snapshot() engine.Snapshot {
 }
 
 // Subscribe returns a channel notified after each state received.
-func (c *Client) Subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	c.watchMu.Lock()
-	c.watchSeq++
-	id := c.watchSeq
-	c.watchers[id] = ch
-	c.watchMu.Unlock()
-	return ch, func() {
-		c.watchMu.Lock()
-		delete(c.watchers, id)
-		c.watchMu.Unlock()
-	}
-}
+func (c *Client) Subscribe() (<-chan struct{}, func()) { return c.watch.Subscribe() }
 
-func (c *Client) notify() {
-	c.watchMu.Lock()
-	defer c.watchMu.Unlock()
-	for _, ch := range c.watchers {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
+func (c *Client) notify() { c.watch.Notify() }
 
 // call sends a command and waits for its result.
 func (c *Client) call(ctx context.Context, build func(id uint64) any, progress func(done, total uint64)) (Result, error) {
