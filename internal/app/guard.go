@@ -102,15 +102,25 @@ func (a *App) checkGuard(ctx context.Context, now func() time.Time) (later bool,
 
 // recheckGuard finishes a check that checkGuard left for later, once the
 // whole ledger is verified. If the ledger then shows that touch was
-// required (and its accepted policy is gone or no longer matches), the
-// kill switch is engaged and the console says why: the state on disk was
-// weakened without a touch.
+// required (and its accepted policy is gone or no longer matches), or
+// cannot say (it does not verify), the kill switch is engaged and the
+// console says why.
 func (a *App) recheckGuard(ctx context.Context, now func() time.Time) {
 	anchor, err := GuardAnchor(ctx, a.Ledger)
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ledger.ErrTampered) { // a tampered ledger shows as a broken chain already
-			a.Engine.Problem("checking the touch-required policy against the whole ledger: " + err.Error())
+		if ctx.Err() != nil {
+			return // stopping
 		}
+		// The whole ledger cannot say whether touch was required (a
+		// break before the checkpoint, a read error): the cheapest undo
+		// of require_touch would be to delete policy.json, turn it off
+		// and spoil one old entry. Fail closed; the owner releases the
+		// switch once the ledger is understood.
+		if kerr := a.Engine.EngageKillSwitch(ctx); kerr != nil {
+			err = errors.Join(err, kerr)
+		}
+		a.Engine.Problem("kill switch engaged: whether approvals.require_touch was on cannot be checked against the whole ledger (" +
+			err.Error() + "); run `ony-tui verify`, then release the switch (K) once you know")
 		return
 	}
 	if !anchor.Found {

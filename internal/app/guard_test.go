@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"os"
 	"strings"
@@ -130,58 +131,79 @@ func TestStartGuardsRequireTouch(t *testing.T) {
 }
 
 // The cheapest undo of require_touch on disk: delete policy.json and turn
-// touch off in config.yaml. Nothing on disk then says touch was required;
-// only the ledger does, possibly in the part opened from the checkpoint
-// and verified in the background. The start is refused, or, when the
-// ledger's answer comes after the start, the kill switch is engaged and
-// the console told why.
+// touch off in config.yaml, and perhaps spoil one old ledger entry so that
+// the ledger cannot say what was accepted. Nothing on disk then says touch
+// was required; only the ledger does, possibly in the part opened from the
+// checkpoint and verified in the background. The start is refused, or,
+// when the ledger's answer comes after the start, the kill switch is
+// engaged and the console told why.
 func TestGuardSeesTouchTurnedOffWithItsPolicyDeleted(t *testing.T) {
-	a, l := start(t)
-	if err := a.Close(context.Background()); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name    string
+		spoil   bool
+		refused string // the error of a refused start
+		problem string // the problem reported after a start
+	}{
+		{"policy deleted", false, "missing", "touch was required"},
+		{"and an old entry spoiled", true, "tampered", "cannot be checked against the whole ledger"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, l := start(t)
+			if err := a.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			enrolFakeYubiKey(t, l)
+			if err := os.WriteFile(l.ConfigFile, []byte("approvals:\n  require_touch: high\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a, err := startAt(l, t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(GuardStore(l).Path); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(l.ConfigFile, []byte("approvals:\n  require_touch: off\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tc.spoil {
+				db, err := sql.Open("sqlite3", "file:"+l.LedgerFile+"?_busy_timeout=5000")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = db.Exec("UPDATE entries SET hash = randomblob(32) WHERE seq = 2")
+				db.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, err = startAt(l, t)
+			if err != nil {
+				if !strings.Contains(err.Error(), tc.refused) {
+					t.Fatalf("refused, but not for %q: %v", tc.refused, err)
+				}
+				t.Log("refused at start: the whole ledger was verified by then")
+				return
+			}
+			defer a.Close(context.Background())
+			problems := func() string {
+				var p string
+				for _, pr := range a.Engine.Snapshot().Problems {
+					p += pr.Message + "\n"
+				}
+				return p
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for !a.Engine.KillSwitch() || !strings.Contains(problems(), tc.problem) {
+				if time.Now().After(deadline) {
+					t.Fatalf("started with touch turned off and its policy deleted; kill switch %v, problems %q", a.Engine.KillSwitch(), problems())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Log("started, then the kill switch was engaged once the whole ledger was checked")
+		})
 	}
-	enrolFakeYubiKey(t, l)
-	if err := os.WriteFile(l.ConfigFile, []byte("approvals:\n  require_touch: high\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a, err := startAt(l, t)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(GuardStore(l).Path); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(l.ConfigFile, []byte("approvals:\n  require_touch: off\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a, err = startAt(l, t)
-	if err != nil {
-		if !strings.Contains(err.Error(), "missing") {
-			t.Fatalf("refused, but not for the missing policy: %v", err)
-		}
-		t.Log("refused at start: the whole ledger was verified by then")
-		return
-	}
-	defer a.Close(context.Background())
-	problems := func() string {
-		var p string
-		for _, pr := range a.Engine.Snapshot().Problems {
-			p += pr.Message + "\n"
-		}
-		return p
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !a.Engine.KillSwitch() || !strings.Contains(problems(), "touch was required") {
-		if time.Now().After(deadline) {
-			t.Fatalf("started with touch turned off and its policy deleted; kill switch %v, problems %q", a.Engine.KillSwitch(), problems())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if p := problems(); !strings.Contains(p, "missing") {
-		t.Fatalf("problems: %q", p)
-	}
-	t.Log("started, then the kill switch was engaged once the whole ledger was verified")
 }
