@@ -119,8 +119,12 @@ func (a *App) recheckGuard(ctx context.Context, now func() time.Time) {
 		if kerr := a.Engine.EngageKillSwitch(ctx); kerr != nil {
 			err = errors.Join(err, kerr)
 		}
-		a.Engine.Problem("kill switch engaged: whether approvals.require_touch was on cannot be checked against the whole ledger (" +
-			err.Error() + "); run `ony-tui verify`, then release the switch (K) once you know")
+		why := "the whole ledger cannot say whether approvals.require_touch was on (" + err.Error() + ")"
+		if errors.Is(err, ledger.ErrTampered) {
+			why = "LEDGER HISTORY ALTERED before its checkpoint, so the ledger cannot say whether approvals.require_touch was on"
+		}
+		a.Engine.Problem("kill switch engaged: " + why + "; run `ony-tui verify`, then release the switch (K) once you know, " +
+			"or start a new chain deliberately (`ony-tui serve --new-chain`)")
 		return
 	}
 	if !anchor.Found {

@@ -145,7 +145,7 @@ func TestGuardSeesTouchTurnedOffWithItsPolicyDeleted(t *testing.T) {
 		problem string // the problem reported after a start
 	}{
 		{"policy deleted", false, "missing", "touch was required"},
-		{"and an old entry spoiled", true, "tampered", "cannot be checked against the whole ledger"},
+		{"and an old entry spoiled", true, "tampered", "LEDGER HISTORY ALTERED before its checkpoint, so the ledger cannot say whether approvals.require_touch was on"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, l := start(t)

@@ -215,12 +215,13 @@ func TestUnwritableHome(t *testing.T) {
 
 // TestConsoleShowsABreakBeforeTheCheckpoint: the console opens at once from
 // the signed checkpoint; the background check finds an entry edited before
-// it and says so loudly, and serve prints it.
+// it and says so loudly, and serve prints it. The ledger then cannot say
+// whether touch was ever required, so the kill switch is engaged.
 func TestConsoleShowsABreakBeforeTheCheckpoint(t *testing.T) {
 	home := startedHome(t)
 	tamper(t, filepath.Join(home, "state", "ledger.db"), 2)
 	tm := e2e.StartTerm(t, 120, 40, []string{"NO_COLOR=1"}, bin, "--home", home)
-	tm.WaitFor(15*time.Second, "LEDGER HISTORY ALTERED", "CHAIN BROKEN at #0002", "cannot be trusted")
+	tm.WaitFor(15*time.Second, "LEDGER HISTORY ALTERED", "CHAIN BROKEN at #0002", "cannot be trusted", "KILL SWITCH ENGAGED")
 	tm.Keys("q")
 	deadline := time.Now().Add(10 * time.Second)
 	for !tm.Exited() && time.Now().Before(deadline) {
